@@ -1,0 +1,30 @@
+package dev.detour.config;
+
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One upstream provider: where it is, how to authenticate, which keys it has.
+ *
+ * @param name    the name routes refer to
+ * @param type    the dialect, which picks the adapter
+ * @param baseUrl base URL that endpoint paths are appended to, e.g. {@code https://api.openai.com/v1};
+ *                unused by {@code mock}
+ * @param keys    the key pool, in file order; may be empty for providers that need no key
+ * @param headers extra headers sent with every request to this provider (e.g. {@code OpenAI-Organization})
+ * @param mock    behaviour of a {@code mock} provider; {@link MockConfig#DEFAULT} for other types
+ */
+public record ProviderConfig(String name, ProviderType type, URI baseUrl, List<ApiKeyConfig> keys,
+                             Map<String, String> headers, MockConfig mock) {
+
+    public ProviderConfig {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(baseUrl, "baseUrl");
+        Objects.requireNonNull(mock, "mock");
+        keys = List.copyOf(keys);
+        headers = Map.copyOf(headers);
+    }
+}

@@ -1,0 +1,20 @@
+package dev.detour.filter;
+
+/**
+ * The default positions of the built-in filters, spaced by 100 so that others fit between them.
+ * Ties break by filter name. The dispatch filter always runs last.
+ */
+public final class FilterOrder {
+
+    /** Client-key authentication. */
+    public static final int AUTH = 100;
+    /** Token-bucket rate limiting. */
+    public static final int RATE_LIMIT = 200;
+    /** The response cache. */
+    public static final int CACHE = 300;
+    /** The terminal filter that sends the request upstream. */
+    public static final int DISPATCH = Integer.MAX_VALUE;
+
+    private FilterOrder() {
+    }
+}

@@ -1,0 +1,160 @@
+package dev.detour.filter;
+
+import dev.detour.api.Endpoint;
+import dev.detour.api.SniffedRequest;
+import dev.detour.routing.Route;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything known about one request while it passes the chain.
+ *
+ * <p>One per request, mutable, and confined to the request's {@link #executor()}: no field needs
+ * synchronisation because only that thread touches it (the chain hands results back to it).
+ * Features keep their own state under typed {@link AttributeKey}s.
+ */
+public final class RequestContext {
+
+    private final String requestId;
+    private final Endpoint endpoint;
+    private final RequestHeaders headers;
+    private final RequestBody body;
+    private final SniffedRequest sniffed;
+    private final RequestExecutor executor;
+    private final long startNanos;
+    private Route route;
+    private Map<AttributeKey<?>, Object> attributes;
+
+    // Filled in by the dispatcher, read by the access log and response headers.
+    private String provider = "-";
+    private String upstreamModel = "-";
+    private String keyId = "-";
+    private int attempts;
+    private long upstreamNanos = -1;
+
+    /**
+     * Creates a context.
+     *
+     * @param startNanos the {@code System.nanoTime()}-style time the request arrived
+     */
+    public RequestContext(String requestId, Endpoint endpoint, RequestHeaders headers, RequestBody body,
+                          SniffedRequest sniffed, Route route, RequestExecutor executor, long startNanos) {
+        this.requestId = Objects.requireNonNull(requestId, "requestId");
+        this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
+        this.headers = Objects.requireNonNull(headers, "headers");
+        this.body = Objects.requireNonNull(body, "body");
+        this.sniffed = Objects.requireNonNull(sniffed, "sniffed");
+        this.route = Objects.requireNonNull(route, "route");
+        this.executor = Objects.requireNonNull(executor, "executor");
+        this.startNanos = startNanos;
+    }
+
+    /** Returns the request id: the client's {@code x-request-id}, or one Detour generated. */
+    public String requestId() {
+        return requestId;
+    }
+
+    /** Returns which API endpoint was called. */
+    public Endpoint endpoint() {
+        return endpoint;
+    }
+
+    /** Returns the client's request headers. */
+    public RequestHeaders headers() {
+        return headers;
+    }
+
+    /** Returns the request body, still owned by the server. */
+    public RequestBody body() {
+        return body;
+    }
+
+    /** Returns the fields sniffed from the body: model, stream, user. */
+    public SniffedRequest sniffed() {
+        return sniffed;
+    }
+
+    /** Returns whether the client asked for a stream. */
+    public boolean stream() {
+        return sniffed.stream();
+    }
+
+    /** Returns the route chosen from the requested model. */
+    public Route route() {
+        return route;
+    }
+
+    /** Replaces the route, for filters that redirect a request (e.g. a policy or a budget fallback). */
+    public void route(Route newRoute) {
+        this.route = Objects.requireNonNull(newRoute, "newRoute");
+    }
+
+    /** Returns the executor this request is confined to. */
+    public RequestExecutor executor() {
+        return executor;
+    }
+
+    /** Returns when the request arrived, in the server clock's nanoseconds. */
+    public long startNanos() {
+        return startNanos;
+    }
+
+    /** Returns the value under {@code key}, or {@code null}. */
+    @SuppressWarnings("unchecked")
+    public <T> T attr(AttributeKey<T> key) {
+        return attributes == null ? null : (T) attributes.get(key);
+    }
+
+    /** Stores {@code value} under {@code key}; {@code null} removes it. */
+    public <T> void attr(AttributeKey<T> key, T value) {
+        if (value == null) {
+            if (attributes != null) {
+                attributes.remove(key);
+            }
+            return;
+        }
+        if (attributes == null) {
+            attributes = new IdentityHashMap<>(4);
+        }
+        attributes.put(key, value);
+    }
+
+    /** Returns the provider of the last attempt, or {@code -}. */
+    public String provider() {
+        return provider;
+    }
+
+    /** Returns the upstream model of the last attempt, or {@code -}. */
+    public String upstreamModel() {
+        return upstreamModel;
+    }
+
+    /** Returns the key id of the last attempt, or {@code -}. */
+    public String keyId() {
+        return keyId;
+    }
+
+    /** Returns how many upstream attempts were made. */
+    public int attempts() {
+        return attempts;
+    }
+
+    /** Records the start of an attempt at {@code providerName}/{@code model} with key {@code key}. */
+    public void recordAttempt(String providerName, String model, String key) {
+        this.provider = providerName;
+        this.upstreamModel = model;
+        this.keyId = key;
+        this.attempts++;
+    }
+
+    /** Returns the time from sending upstream to the response headers, in nanoseconds, or -1. */
+    public long upstreamNanos() {
+        return upstreamNanos;
+    }
+
+    /** Records the upstream's time to response headers. */
+    public void upstreamNanos(long nanos) {
+        this.upstreamNanos = nanos;
+    }
+}

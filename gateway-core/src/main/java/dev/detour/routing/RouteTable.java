@@ -1,0 +1,126 @@
+package dev.detour.routing;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.detour.config.GatewayConfig;
+import dev.detour.config.ProviderConfig;
+import dev.detour.config.RouteConfig;
+import dev.detour.config.TargetConfig;
+import dev.detour.keys.KeyPool;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The routes of one config version, looked up by the model name a client sends.
+ *
+ * <p>Immutable and thread-safe. Built once per config; also renders the {@code GET /v1/models} body
+ * once, since it only changes with the config.
+ */
+public final class RouteTable {
+
+    private final Map<String, Route> routes;
+    private final Map<String, KeyPool> pools;
+    private final List<String> modelNames;
+    private final byte[] modelListJson;
+
+    private RouteTable(Map<String, Route> routes, Map<String, KeyPool> pools, long created) {
+        this.routes = Map.copyOf(routes);
+        this.pools = Map.copyOf(pools);
+        this.modelNames = List.copyOf(routes.keySet());
+        this.modelListJson = renderModelList(routes, created);
+    }
+
+    /**
+     * Resolves the routes of {@code config}.
+     *
+     * @param createdEpochSeconds the {@code created} time shown in the model list
+     */
+    public static RouteTable of(GatewayConfig config, long createdEpochSeconds) {
+        Map<String, KeyPool> pools = new LinkedHashMap<>();
+        for (ProviderConfig provider : config.providers().values()) {
+            pools.put(provider.name(), KeyPool.of(provider.name(), provider.keys()));
+        }
+        Map<String, Route> routes = new LinkedHashMap<>();
+        for (RouteConfig rc : config.routes()) {
+            List<Target> targets = new ArrayList<>(rc.targets().size());
+            for (TargetConfig tc : rc.targets()) {
+                ProviderConfig provider = config.providers().get(tc.provider());
+                if (provider == null) {
+                    throw new IllegalArgumentException("routes." + rc.model() + ": unknown provider '"
+                                                       + tc.provider() + "'");
+                }
+                targets.add(new Target(provider, pools.get(provider.name()), tc.model()));
+            }
+            routes.put(rc.model(), new Route(rc.model(), targets,
+                                             rc.timeouts().orElse(config.upstream().timeouts())));
+        }
+        return new RouteTable(routes, pools, createdEpochSeconds);
+    }
+
+    /** Returns the route for {@code model}, or {@code null} when no route has that name. */
+    public Route route(String model) {
+        return routes.get(model);
+    }
+
+    /** Returns the model names clients may ask for, in config order. */
+    public List<String> modelNames() {
+        return modelNames;
+    }
+
+    /** Returns the key pools by provider name. */
+    public Map<String, KeyPool> pools() {
+        return pools;
+    }
+
+    /** Returns the {@code GET /v1/models} body in OpenAI's list format. */
+    public byte[] modelListJson() {
+        return modelListJson.clone();
+    }
+
+    private static byte[] renderModelList(Map<String, Route> routes, long created) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+        try (JsonGenerator gen = new JsonFactory().createGenerator(out)) {
+            gen.writeStartObject();
+            gen.writeStringField("object", "list");
+            gen.writeArrayFieldStart("data");
+            for (Route route : routes.values()) {
+                gen.writeStartObject();
+                gen.writeStringField("id", route.model());
+                gen.writeStringField("object", "model");
+                gen.writeNumberField("created", created);
+                gen.writeStringField("owned_by", route.targets().get(0).provider().name());
+                gen.writeEndObject();
+            }
+            gen.writeEndArray();
+            gen.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    /** Returns a description of the available models for error messages, e.g. {@code a, b, c}. */
+    public String describeModels() {
+        if (modelNames.isEmpty()) {
+            return "(none)";
+        }
+        StringBuilder sb = new StringBuilder();
+        int shown = Math.min(modelNames.size(), 20);
+        for (int i = 0; i < shown; i++) {
+            if (i > 0) {
+                sb.append(", ");
+            }
+            sb.append(modelNames.get(i));
+        }
+        if (modelNames.size() > shown) {
+            sb.append(", ... (").append(modelNames.size() - shown).append(" more)");
+        }
+        return sb.toString();
+    }
+
+}

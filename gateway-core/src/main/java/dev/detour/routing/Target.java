@@ -1,0 +1,64 @@
+package dev.detour.routing;
+
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import dev.detour.config.ProviderConfig;
+import dev.detour.config.ProviderType;
+import dev.detour.keys.KeyPool;
+import dev.detour.provider.UpstreamOrigin;
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+
+/**
+ * One resolved place a route can send a request to: a provider, its key pool and the upstream model name.
+ *
+ * <p>Immutable; everything derivable is computed once at config load, not per request.
+ */
+public final class Target {
+
+    private static final UpstreamOrigin IN_PROCESS = new UpstreamOrigin(false, "mock", 0, "");
+
+    private final ProviderConfig provider;
+    private final KeyPool keys;
+    private final String model;
+    private final byte[] modelJson;
+    private final UpstreamOrigin origin;
+
+    Target(ProviderConfig provider, KeyPool keys, String model) {
+        this.provider = Objects.requireNonNull(provider, "provider");
+        this.keys = Objects.requireNonNull(keys, "keys");
+        this.model = Objects.requireNonNull(model, "model");
+        this.modelJson = ('"' + new String(JsonStringEncoder.getInstance().quoteAsString(model)) + '"')
+                .getBytes(StandardCharsets.UTF_8);
+        this.origin = provider.type() == ProviderType.MOCK ? IN_PROCESS : UpstreamOrigin.of(provider.baseUrl());
+    }
+
+    /** Returns the provider. */
+    public ProviderConfig provider() {
+        return provider;
+    }
+
+    /** Returns the provider's key pool, shared by every target of that provider. */
+    public KeyPool keys() {
+        return keys;
+    }
+
+    /** Returns the model name sent upstream. */
+    public String model() {
+        return model;
+    }
+
+    /** Returns {@link #model()} as a JSON string literal, quotes included, ready to splice into a body. */
+    public byte[] modelJson() {
+        return modelJson.clone();
+    }
+
+    /** Returns where the provider lives; a placeholder for in-process providers. */
+    public UpstreamOrigin origin() {
+        return origin;
+    }
+
+    @Override
+    public String toString() {
+        return provider.name() + '/' + model;
+    }
+}
