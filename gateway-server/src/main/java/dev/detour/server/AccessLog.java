@@ -1,0 +1,109 @@
+package dev.detour.server;
+
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import dev.detour.config.LoggingConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes one line per request to the {@code detour.access} logger, as key=value text or one JSON object.
+ *
+ * <p>Thread-safe. Nothing secret goes in: no keys, no bodies, only ids and names from config.
+ */
+public final class AccessLog {
+
+    private static final Logger LOG = LoggerFactory.getLogger("detour.access");
+
+    private final boolean enabled;
+    private final boolean json;
+
+    /** Creates an access log as {@code config} says. */
+    public AccessLog(LoggingConfig config) {
+        this.enabled = config.accessLog();
+        this.json = config.format() == LoggingConfig.Format.JSON;
+    }
+
+    /** Returns whether lines are written at all. */
+    public boolean enabled() {
+        return enabled && LOG.isInfoEnabled();
+    }
+
+    /** Writes the line for one finished request. */
+    public void log(Entry e) {
+        if (!enabled()) {
+            return;
+        }
+        LOG.info(json ? toJson(e) : toText(e));
+    }
+
+    static String toText(Entry e) {
+        StringBuilder sb = new StringBuilder(192);
+        sb.append("request_id=").append(e.requestId)
+          .append(" method=").append(e.method)
+          .append(" path=").append(e.path)
+          .append(" model=").append(e.model)
+          .append(" provider=").append(e.provider)
+          .append(" upstream_model=").append(e.upstreamModel)
+          .append(" key_id=").append(e.keyId)
+          .append(" attempts=").append(e.attempts)
+          .append(" status=").append(e.status)
+          .append(" bytes_in=").append(e.bytesIn)
+          .append(" bytes_out=").append(e.bytesOut)
+          .append(" latency_ms=").append(millis(e.latencyNanos))
+          .append(" upstream_ms=").append(e.upstreamNanos < 0 ? "-" : millis(e.upstreamNanos))
+          .append(" outcome=").append(e.outcome);
+        return sb.toString();
+    }
+
+    static String toJson(Entry e) {
+        StringBuilder sb = new StringBuilder(256);
+        sb.append('{');
+        field(sb, "request_id", e.requestId).append(',');
+        field(sb, "method", e.method).append(',');
+        field(sb, "path", e.path).append(',');
+        field(sb, "model", e.model).append(',');
+        field(sb, "provider", e.provider).append(',');
+        field(sb, "upstream_model", e.upstreamModel).append(',');
+        field(sb, "key_id", e.keyId).append(',');
+        sb.append("\"attempts\":").append(e.attempts).append(',');
+        sb.append("\"status\":").append(e.status).append(',');
+        sb.append("\"bytes_in\":").append(e.bytesIn).append(',');
+        sb.append("\"bytes_out\":").append(e.bytesOut).append(',');
+        sb.append("\"latency_ms\":").append(millis(e.latencyNanos)).append(',');
+        sb.append("\"upstream_ms\":").append(e.upstreamNanos < 0 ? "null" : millis(e.upstreamNanos)).append(',');
+        field(sb, "outcome", e.outcome);
+        return sb.append('}').toString();
+    }
+
+    private static StringBuilder field(StringBuilder sb, String name, String value) {
+        sb.append('"').append(name).append("\":\"");
+        JsonStringEncoder.getInstance().quoteAsString(value == null ? "-" : value, sb);
+        return sb.append('"');
+    }
+
+    private static String millis(long nanos) {
+        long micros = nanos / 1000;
+        long ms = micros / 1000;
+        long frac = micros % 1000;
+        return ms + "." + (frac < 10 ? "00" : frac < 100 ? "0" : "") + frac;
+    }
+
+    /** The facts of one request; filled in as they become known. One per request, not thread-safe. */
+    public static final class Entry {
+        public String requestId = "-";
+        public String method = "-";
+        public String path = "-";
+        public String model = "-";
+        public String provider = "-";
+        public String upstreamModel = "-";
+        public String keyId = "-";
+        public int attempts;
+        public int status;
+        public long bytesIn;
+        public long bytesOut;
+        public long latencyNanos;
+        public long upstreamNanos = -1;
+        /** {@code ok}, or how the exchange ended otherwise: {@code client_closed}, {@code upstream_broken}. */
+        public String outcome = "ok";
+    }
+}

@@ -1,0 +1,210 @@
+package dev.detour.server;
+
+import dev.detour.config.GatewayConfig;
+import dev.detour.config.ProviderType;
+import dev.detour.config.ServerConfig;
+import dev.detour.filter.FilterPipeline;
+import dev.detour.provider.UpstreamTransport;
+import dev.detour.routing.DispatchFilter;
+import dev.detour.routing.RouteTable;
+import dev.detour.server.inbound.ServerInitializer;
+import dev.detour.server.upstream.MockTransport;
+import dev.detour.server.upstream.UpstreamClient;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway: binds the listener, serves the OpenAI-compatible API, and shuts down gracefully.
+ *
+ * <p>Lifecycle: {@link #start(GatewayConfig)} binds and returns a ready server; {@link #stop(Duration)}
+ * stops accepting, lets requests in flight (streams too) finish up to a deadline, then closes what is
+ * left and releases the event loops. Thread-safe.
+ */
+public final class GatewayServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GatewayServer.class);
+
+    private final Transport transport;
+    private final EventLoopGroup bossGroup;
+    private final EventLoopGroup workerGroup;
+    private final UpstreamClient upstream;
+    private final AtomicReference<ActiveConfig> active = new AtomicReference<>();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final ChannelGroup connections = new DefaultChannelGroup("detour-clients", GlobalEventExecutor.INSTANCE);
+    private volatile Channel listener;
+    private volatile boolean ready;
+    private volatile boolean draining;
+    private final AtomicInteger stopped = new AtomicInteger();
+
+    private GatewayServer(GatewayConfig config) {
+        ServerConfig sc = config.server();
+        this.transport = Transport.of(sc.transport());
+        this.bossGroup = transport.newEventLoopGroup(1, new DefaultThreadFactory("detour-accept"));
+        this.workerGroup = transport.newEventLoopGroup(sc.ioThreads(), new DefaultThreadFactory("detour-io"));
+        this.upstream = new UpstreamClient(transport, config.upstream());
+        this.active.set(activate(config));
+    }
+
+    /**
+     * Starts a gateway on {@code config} and waits until it listens.
+     *
+     * @throws InterruptedException if interrupted while binding
+     * @throws IllegalStateException if the address cannot be bound
+     */
+    public static GatewayServer start(GatewayConfig config) throws InterruptedException {
+        GatewayServer server = new GatewayServer(Objects.requireNonNull(config, "config"));
+        try {
+            server.bind(config.server());
+        } catch (RuntimeException | InterruptedException e) {
+            server.shutdownGroups();
+            throw e;
+        }
+        return server;
+    }
+
+    private ActiveConfig activate(GatewayConfig config) {
+        RouteTable routes = RouteTable.of(config, Instant.now().getEpochSecond());
+        MockTransport mock = new MockTransport(config.providers().values());
+        UpstreamTransport http = upstream;
+        UpstreamTransport byType = (ctx, request) -> request.provider().type() == ProviderType.MOCK
+                                                     ? mock.send(ctx, request) : http.send(ctx, request);
+        FilterPipeline pipeline = FilterPipeline.of(List.of(new DispatchFilter(byType)));
+        return new ActiveConfig(config, routes, pipeline, new AccessLog(config.logging()));
+    }
+
+    private void bind(ServerConfig sc) throws InterruptedException {
+        ServerBootstrap b = new ServerBootstrap()
+                .group(bossGroup, workerGroup)
+                .channel(transport.serverChannelType())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    private final ServerInitializer init = new ServerInitializer(GatewayServer.this, sc);
+
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        connections.add(ch);
+                        ch.pipeline().addLast(init);
+                    }
+                });
+        try {
+            listener = b.bind(sc.host(), sc.port()).sync().channel();
+        } catch (Exception e) {
+            if (e instanceof InterruptedException ie) {
+                throw ie;
+            }
+            throw new IllegalStateException("cannot listen on " + sc.host() + ":" + sc.port() + ": " + e.getMessage(),
+                                            e);
+        }
+        ready = true;
+        LOG.info("Detour {} listening on {} ({} transport, {} routes)", Version.current(), listener.localAddress(),
+                 transport.name().toLowerCase(), active.get().routes().modelNames().size());
+    }
+
+    /** Returns the bound address. */
+    public InetSocketAddress address() {
+        return (InetSocketAddress) listener.localAddress();
+    }
+
+    /** Returns the bound port. */
+    public int port() {
+        return address().getPort();
+    }
+
+    /** Returns the transport in use. */
+    public Transport transport() {
+        return transport;
+    }
+
+    /** Returns the config snapshot new requests use. */
+    public ActiveConfig active() {
+        return active.get();
+    }
+
+    /** Returns whether the gateway is bound with a loaded config and not shutting down. */
+    public boolean ready() {
+        return ready && !draining;
+    }
+
+    /** Returns whether a graceful shutdown is under way. */
+    public boolean draining() {
+        return draining;
+    }
+
+    /** Returns how many requests are being served. */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    /** Counts a request in. Called by the inbound handler. */
+    public void requestStarted() {
+        inFlight.incrementAndGet();
+    }
+
+    /** Counts a request out. Called by the inbound handler. */
+    public void requestFinished() {
+        inFlight.decrementAndGet();
+    }
+
+    /**
+     * Stops accepting connections, waits up to {@code grace} for requests in flight to finish, then
+     * closes every connection and stops the event loops. Idempotent; blocks the caller.
+     */
+    public void stop(Duration grace) {
+        if (!stopped.compareAndSet(0, 1)) {
+            return;
+        }
+        draining = true;
+        Channel l = listener;
+        if (l != null) {
+            l.close().awaitUninterruptibly();
+        }
+        long deadline = System.nanoTime() + grace.toNanos();
+        int left;
+        while ((left = inFlight.get()) > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (left > 0) {
+            LOG.warn("shutdown grace period of {} ms ended with {} requests in flight; closing them",
+                     grace.toMillis(), left);
+        }
+        connections.close().awaitUninterruptibly();
+        shutdownGroups();
+        LOG.info("Detour stopped");
+    }
+
+    @Override
+    public void close() {
+        stop(active.get().config().server().shutdownGracePeriod());
+    }
+
+    private void shutdownGroups() {
+        bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+}

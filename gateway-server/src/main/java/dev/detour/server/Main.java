@@ -1,0 +1,166 @@
+package dev.detour.server;
+
+import dev.detour.config.ConfigException;
+import dev.detour.config.ConfigLoader;
+import dev.detour.config.GatewayConfig;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code detour} command line: start the gateway, or validate a config file.
+ */
+public final class Main {
+
+    static final int EXIT_OK = 0;
+    static final int EXIT_CONFIG = 1;
+    static final int EXIT_USAGE = 2;
+    static final String DEFAULT_CONFIG = "config/gateway.yaml";
+
+    private static final String USAGE = String.join("\n",
+            "Usage:",
+            "  detour [--config FILE] [--port PORT]   start the gateway (default config: " + DEFAULT_CONFIG + ")",
+            "  detour validate FILE                   check a config file, print its problems, and exit",
+            "  detour --version                       print the version",
+            "  detour --help                          print this help",
+            "",
+            "Environment: ${VAR} and ${VAR:-default} in the config file are read from the environment.",
+            "Exit codes: 0 ok, 1 invalid config or start-up failure, 2 bad usage.",
+            "Docs: docs/configuration.md");
+
+    private Main() {
+    }
+
+    /** Runs the command line. */
+    public static void main(String[] args) {
+        int code = run(args, System.out, System.err);
+        if (code >= 0) {
+            System.exit(code);
+        }
+    }
+
+    /**
+     * Runs {@code args}; returns the exit code, or {@code -1} when the gateway was started and keeps running.
+     */
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        String config = DEFAULT_CONFIG;
+        Integer port = null;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            switch (a) {
+                case "-h":
+                case "--help":
+                    out.println(USAGE);
+                    return EXIT_OK;
+                case "-v":
+                case "--version":
+                    out.println("detour " + Version.current());
+                    return EXIT_OK;
+                case "validate":
+                    if (i + 1 >= args.length) {
+                        err.println("detour validate: missing FILE\n\n" + USAGE);
+                        return EXIT_USAGE;
+                    }
+                    return validate(Path.of(args[i + 1]), out, err);
+                case "-c":
+                case "--config":
+                    if (i + 1 >= args.length) {
+                        err.println("detour: --config needs a FILE\n\n" + USAGE);
+                        return EXIT_USAGE;
+                    }
+                    config = args[++i];
+                    break;
+                case "-p":
+                case "--port":
+                    if (i + 1 >= args.length) {
+                        err.println("detour: --port needs a PORT\n\n" + USAGE);
+                        return EXIT_USAGE;
+                    }
+                    try {
+                        port = Integer.parseInt(args[++i]);
+                    } catch (NumberFormatException e) {
+                        err.println("detour: --port: '" + args[i] + "' is not a port number");
+                        return EXIT_USAGE;
+                    }
+                    break;
+                default:
+                    if (a.startsWith("--config=")) {
+                        config = a.substring("--config=".length());
+                        break;
+                    }
+                    err.println("detour: unknown argument '" + a + "'\n\n" + USAGE);
+                    return EXIT_USAGE;
+            }
+        }
+        return serve(Path.of(config), port, err);
+    }
+
+    private static int validate(Path file, PrintStream out, PrintStream err) {
+        try {
+            GatewayConfig c = ConfigLoader.load(file);
+            out.println(file + ": OK (" + c.providers().size() + " providers, " + c.routes().size() + " routes)");
+            return EXIT_OK;
+        } catch (ConfigException e) {
+            err.println(e.getMessage());
+            return EXIT_CONFIG;
+        }
+    }
+
+    private static int serve(Path file, Integer port, PrintStream err) {
+        if (!Files.exists(file)) {
+            err.println("detour: config file " + file + " does not exist. Pass one with --config FILE "
+                        + "(see config/gateway.yaml for an example).");
+            return EXIT_CONFIG;
+        }
+        GatewayConfig config;
+        try {
+            config = ConfigLoader.load(file);
+        } catch (ConfigException e) {
+            err.println(e.getMessage());
+            return EXIT_CONFIG;
+        }
+        if (port != null) {
+            if (port < 0 || port > 65535) {
+                err.println("detour: --port: " + port + " is not a port number (0-65535)");
+                return EXIT_USAGE;
+            }
+            config = new GatewayConfig(config.source(), config.server().withPort(port), config.upstream(),
+                                       config.logging(), config.providers(), config.routes());
+        }
+        Logger log = LoggerFactory.getLogger(Main.class);
+        GatewayServer server;
+        try {
+            server = GatewayServer.start(config);
+        } catch (IllegalStateException e) {
+            err.println("detour: " + e.getMessage());
+            return EXIT_CONFIG;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return EXIT_CONFIG;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runnable shutdown = () -> {
+            log.info("shutting down: draining requests in flight for up to {} ms",
+                     server.active().config().server().shutdownGracePeriod().toMillis());
+            server.close();
+            stopped.countDown();
+        };
+        Signals.onTermination(() -> {
+            // Exit 0 after a requested shutdown: the JVM's default for SIGTERM is 143.
+            Thread t = new Thread(() -> {
+                shutdown.run();
+                Runtime.getRuntime().halt(EXIT_OK);
+            }, "detour-shutdown");
+            t.start();
+        });
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (stopped.getCount() > 0) {
+                shutdown.run();
+            }
+        }, "detour-shutdown-hook"));
+        return -1;
+    }
+}

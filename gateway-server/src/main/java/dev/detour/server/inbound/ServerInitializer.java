@@ -1,0 +1,43 @@
+package dev.detour.server.inbound;
+
+import dev.detour.config.ServerConfig;
+import dev.detour.server.GatewayServer;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Builds the pipeline of each client connection: idle timeout, HTTP/1.1 codec with size limits,
+ * request timeout, body aggregation (413 above the limit), then the request handler.
+ */
+public final class ServerInitializer extends ChannelInitializer<SocketChannel> {
+
+    private final GatewayServer server;
+    private final ServerConfig config;
+
+    /** Creates an initializer for {@code server} with the limits of {@code config}. */
+    public ServerInitializer(GatewayServer server, ServerConfig config) {
+        this.server = server;
+        this.config = config;
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+        ChannelPipeline p = ch.pipeline();
+        long idleMillis = config.idleTimeout().toMillis();
+        if (idleMillis > 0) {
+            p.addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
+        }
+        p.addLast("codec", new HttpServerCodec(new HttpDecoderConfig()
+                .setMaxInitialLineLength(config.maxInitialLineLength())
+                .setMaxHeaderSize(config.maxHeaderSize())
+                .setMaxChunkSize(16 * 1024)));
+        p.addLast("request-timeout", new RequestTimeoutHandler(config.requestTimeout().toNanos()));
+        p.addLast("aggregator", new InboundAggregator((int) config.maxBodySize()));
+        p.addLast("handler", new InboundRequestHandler(server));
+    }
+}

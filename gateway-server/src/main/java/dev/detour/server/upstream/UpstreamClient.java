@@ -1,0 +1,133 @@
+package dev.detour.server.upstream;
+
+import dev.detour.config.UpstreamConfig;
+import dev.detour.filter.GatewayResponse;
+import dev.detour.filter.RequestContext;
+import dev.detour.provider.UpstreamOrigin;
+import dev.detour.provider.UpstreamRequest;
+import dev.detour.provider.UpstreamTransport;
+import dev.detour.server.ServerAttributes;
+import dev.detour.server.Transport;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.FastThreadLocal;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
+
+/**
+ * The HTTP/1.1 upstream client: non-blocking, keep-alive connections pooled per event loop and origin.
+ *
+ * <p>Each upstream connection is registered on the event loop of the client connection it serves,
+ * so a request and its upstream exchange never hop threads and the pool needs no locks.
+ *
+ * <p>Thread-safe: per-loop state lives in a {@link FastThreadLocal}.
+ */
+public final class UpstreamClient implements UpstreamTransport {
+
+    static final int MAX_CHUNK_SIZE = 16 * 1024;
+    private static final int MAX_RESPONSE_HEADER_SIZE = 64 * 1024;
+
+    private final Transport transport;
+    private final UpstreamConfig config;
+    private final SslContext ssl;
+    private final FastThreadLocal<ConnectionPool> pools;
+
+    /** Creates a client with certificate and host-name verification against the JDK's trust store. */
+    public UpstreamClient(Transport transport, UpstreamConfig config) {
+        this(transport, config, defaultSsl());
+    }
+
+    /** Creates a client with a given TLS context (tests trust their own certificates this way). */
+    public UpstreamClient(Transport transport, UpstreamConfig config, SslContext ssl) {
+        this.transport = Objects.requireNonNull(transport, "transport");
+        this.config = Objects.requireNonNull(config, "config");
+        this.ssl = Objects.requireNonNull(ssl, "ssl");
+        int maxIdle = config.maxIdleConnections();
+        this.pools = new FastThreadLocal<>() {
+            @Override
+            protected ConnectionPool initialValue() {
+                return new ConnectionPool(maxIdle);
+            }
+        };
+    }
+
+    private static SslContext defaultSsl() {
+        try {
+            return SslContextBuilder.forClient().endpointIdentificationAlgorithm("HTTPS").build();
+        } catch (SSLException e) {
+            throw new IllegalStateException("cannot create the TLS client context", e);
+        }
+    }
+
+    @Override
+    public CompletionStage<GatewayResponse> send(RequestContext ctx, UpstreamRequest request) {
+        EventLoop loop = ctx.attr(ServerAttributes.EVENT_LOOP);
+        ByteBuf body = ctx.attr(ServerAttributes.BODY);
+        CompletableFuture<GatewayResponse> result = new CompletableFuture<>();
+        UpstreamExchange exchange = new UpstreamExchange(this, ctx, request, loop, body, result);
+        ctx.attr(ServerAttributes.IN_FLIGHT, exchange);
+        exchange.begin();
+        return result;
+    }
+
+    int maxErrorBodySize() {
+        return config.maxErrorBodySize();
+    }
+
+    /** Returns the idle pool of the calling event loop. */
+    ConnectionPool pool() {
+        return pools.get();
+    }
+
+    ChannelFuture connect(EventLoop loop, UpstreamOrigin origin, int connectTimeoutMillis) {
+        Bootstrap b = new Bootstrap()
+                .group(loop)
+                .channel(transport.socketChannelType())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        if (origin.tls()) {
+                            SslHandler tls = ssl.newHandler(ch.alloc(), origin.host(), origin.port());
+                            tls.setHandshakeTimeoutMillis(connectTimeoutMillis > 0 ? connectTimeoutMillis : 10_000);
+                            ch.pipeline().addLast("tls", tls);
+                        }
+                        ch.pipeline().addLast("codec", new HttpClientCodec(4096, MAX_RESPONSE_HEADER_SIZE,
+                                                                           MAX_CHUNK_SIZE));
+                        long idleMillis = config.poolIdleTimeout().toMillis();
+                        if (idleMillis > 0) {
+                            ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleMillis,
+                                                                               TimeUnit.MILLISECONDS));
+                        }
+                        ch.pipeline().addLast("exchange", new UpstreamChannelHandler(UpstreamClient.this, origin));
+                    }
+                });
+        return b.connect(origin.host(), origin.port());
+    }
+
+    /** Returns {@code ch} to its loop's pool after a clean exchange. Called on {@code ch}'s loop. */
+    void recycle(UpstreamOrigin origin, Channel ch) {
+        pool().offer(origin, ch);
+    }
+
+    /** Returns whether TLS handshakes are needed before {@code ch} can carry a request. */
+    static SslHandler tlsOf(Channel ch) {
+        return ch.pipeline().get(SslHandler.class);
+    }
+}

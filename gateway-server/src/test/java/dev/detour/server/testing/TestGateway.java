@@ -1,0 +1,91 @@
+package dev.detour.server.testing;
+
+import dev.detour.config.ConfigException;
+import dev.detour.config.ConfigLoader;
+import dev.detour.config.GatewayConfig;
+import dev.detour.server.GatewayServer;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * A real gateway on an ephemeral loopback port, configured from YAML text, plus a JDK HTTP client
+ * pointed at it. Close it after use.
+ */
+public final class TestGateway implements AutoCloseable {
+
+    private final GatewayServer server;
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
+
+    private TestGateway(GatewayServer server) {
+        this.server = server;
+    }
+
+    /** Starts a gateway on {@code yaml}; {@code server.port} is forced to 0 and host to 127.0.0.1. */
+    public static TestGateway start(String yaml) {
+        try {
+            GatewayConfig parsed = ConfigLoader.parse(yaml, "test.yaml", Map.of());
+            GatewayConfig config = new GatewayConfig(parsed.source(), parsed.server().withPort(0), parsed.upstream(),
+                                                     parsed.logging(), parsed.providers(), parsed.routes());
+            return new TestGateway(GatewayServer.start(config));
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Returns the gateway. */
+    public GatewayServer server() {
+        return server;
+    }
+
+    /** Returns the port. */
+    public int port() {
+        return server.port();
+    }
+
+    /** Returns {@code http://127.0.0.1:PORT}. */
+    public String baseUrl() {
+        return "http://127.0.0.1:" + port();
+    }
+
+    /** Returns the URI of {@code path}. */
+    public URI uri(String path) {
+        return URI.create(baseUrl() + path);
+    }
+
+    /** Sends a JSON POST to {@code path}. */
+    public HttpResponse<String> postJson(String path, String json) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(uri(path))
+                .timeout(Duration.ofSeconds(20))
+                .header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json))
+                .build();
+        return http.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Sends a GET to {@code path}. */
+    public HttpResponse<String> get(String path) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(20)).GET().build();
+        return http.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Returns the shared JDK client. */
+    public HttpClient http() {
+        return http;
+    }
+
+    @Override
+    public void close() {
+        server.stop(Duration.ofSeconds(2));
+    }
+}
