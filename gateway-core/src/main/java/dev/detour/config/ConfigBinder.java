@@ -1,0 +1,425 @@
+package dev.detour.config;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+import org.yaml.snakeyaml.nodes.Node;
+
+/**
+ * Turns a composed YAML tree into a {@link GatewayConfig}, or into the list of everything wrong with it.
+ *
+ * <p>Each section is read with its defaults; a bad value is reported and replaced by its default so the
+ * walk goes on and later problems are found too. Checks that span sections (a target names a defined
+ * provider, route models are unique, mock failures name a defined key) run in the same walk, because
+ * providers are read before routes. One instance per load.
+ */
+final class ConfigBinder {
+
+    private static final Pattern PROVIDER_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+    private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+    private static final URI MOCK_BASE_URL = URI.create("mock://local");
+    private static final String ANY_KEY = "*";
+
+    private static final Map<String, ServerConfig.TransportKind> TRANSPORTS =
+            choices(ServerConfig.TransportKind.values());
+    private static final Map<String, LoggingConfig.Format> FORMATS = choices(LoggingConfig.Format.values());
+    private static final Map<String, ProviderType> PROVIDER_TYPES = providerTypes();
+    private static final Map<String, MockFailureConfig.Kind> FAILURE_KINDS = failureKinds();
+
+    private final YamlNode.Context context;
+    /** Every provider name in the file, including providers with problems, so targets do not cascade. */
+    private final List<String> providerNames = new ArrayList<>();
+
+    ConfigBinder(String source, Map<String, String> env) {
+        this.context = new YamlNode.Context(source, env);
+    }
+
+    /** Returns the configuration in {@code root}, a document composed by SnakeYAML ({@code null} if empty). */
+    GatewayConfig bind(Node root) throws ConfigException {
+        YamlMapping document = YamlNode.root(root, context)
+                .asMapping("server", "upstream", "logging", "providers", "routes");
+        ServerConfig server = document.get("server").map(this::server).orElseGet(ServerConfig::ofDefault);
+        UpstreamConfig upstream = document.get("upstream").map(this::upstream).orElseGet(UpstreamConfig::ofDefault);
+        LoggingConfig logging = document.get("logging").map(this::logging).orElseGet(LoggingConfig::ofDefault);
+        Map<String, ProviderConfig> providers = document.require("providers")
+                .map(this::providers)
+                .orElseGet(Map::of);
+        List<RouteConfig> routes = document.require("routes")
+                .map(node -> routes(node, upstream.timeouts()))
+                .orElseGet(List::of);
+        List<ConfigProblem> problems = context.problems();
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        return new GatewayConfig(context.source(), server, upstream, logging, providers, routes);
+    }
+
+    private ServerConfig server(YamlNode node) {
+        YamlMapping m = node.asMapping("host", "port", "transport", "io-threads", "max-body-size",
+                                       "max-header-size", "max-initial-line-length", "idle-timeout",
+                                       "request-timeout", "shutdown-grace-period");
+        ServerConfig d = ServerConfig.ofDefault();
+        return new ServerConfig(
+                m.get("host").flatMap(YamlNode::nonBlankString).orElse(d.host()),
+                m.get("port").flatMap(n -> n.integer(0, 65535)).orElse(d.port()),
+                m.get("transport").flatMap(n -> n.oneOf(TRANSPORTS)).orElse(d.transport()),
+                m.get("io-threads").flatMap(n -> n.integer(0, Integer.MAX_VALUE)).orElse(d.ioThreads()),
+                m.get("max-body-size").flatMap(n -> n.size(1, Integer.MAX_VALUE)).orElse(d.maxBodySize()),
+                intSize(m, "max-header-size", 1, d.maxHeaderSize()),
+                intSize(m, "max-initial-line-length", 1, d.maxInitialLineLength()),
+                duration(m, "idle-timeout", d.idleTimeout()),
+                duration(m, "request-timeout", d.requestTimeout()),
+                duration(m, "shutdown-grace-period", d.shutdownGracePeriod()));
+    }
+
+    private UpstreamConfig upstream(YamlNode node) {
+        YamlMapping m = node.asMapping("timeouts", "max-idle-connections", "pool-idle-timeout",
+                                       "max-error-body-size");
+        UpstreamConfig d = UpstreamConfig.ofDefault();
+        return new UpstreamConfig(
+                m.get("timeouts").map(n -> timeouts(n, d.timeouts())).orElse(d.timeouts()),
+                m.get("max-idle-connections").flatMap(n -> n.integer(0, Integer.MAX_VALUE))
+                        .orElse(d.maxIdleConnections()),
+                duration(m, "pool-idle-timeout", d.poolIdleTimeout()),
+                intSize(m, "max-error-body-size", 0, d.maxErrorBodySize()));
+    }
+
+    /** Returns timeouts where each field left out takes its value from {@code base}. */
+    private TimeoutsConfig timeouts(YamlNode node, TimeoutsConfig base) {
+        YamlMapping m = node.asMapping("connect", "first-byte", "idle", "total");
+        return new TimeoutsConfig(
+                duration(m, "connect", base.connect()),
+                duration(m, "first-byte", base.firstByte()),
+                duration(m, "idle", base.idle()),
+                duration(m, "total", base.total()));
+    }
+
+    private LoggingConfig logging(YamlNode node) {
+        YamlMapping m = node.asMapping("access-log", "format");
+        LoggingConfig d = LoggingConfig.ofDefault();
+        return new LoggingConfig(
+                m.get("access-log").flatMap(YamlNode::bool).orElse(d.accessLog()),
+                m.get("format").flatMap(n -> n.oneOf(FORMATS)).orElse(d.format()));
+    }
+
+    private Map<String, ProviderConfig> providers(YamlNode node) {
+        YamlMapping m = node.asMapping();
+        if (m.wellFormed() && m.entries().isEmpty()) {
+            node.report("expected at least one provider");
+        }
+        for (YamlMapping.Entry entry : m.entries()) {
+            providerNames.add(entry.name());
+        }
+        Map<String, ProviderConfig> providers = new LinkedHashMap<>();
+        for (YamlMapping.Entry entry : m.entries()) {
+            if (!PROVIDER_NAME.matcher(entry.name()).matches()) {
+                entry.key().report("invalid provider name " + YamlNode.quote(entry.name())
+                                   + " (expected letters, digits, '.', '_' or '-', starting with a letter or digit)");
+            }
+            provider(entry.name(), entry.value()).ifPresent(p -> providers.put(p.name(), p));
+        }
+        return providers;
+    }
+
+    private Optional<ProviderConfig> provider(String name, YamlNode node) {
+        YamlMapping m = node.asMapping("type", "base-url", "keys", "headers", "mock");
+        Optional<ProviderType> type = m.require("type").flatMap(this::providerType);
+        Set<String> keyIds = new LinkedHashSet<>();
+        Optional<YamlNode> keysNode = m.get("keys");
+        // Empty when a key has a problem, which is reported already.
+        Optional<List<ApiKeyConfig>> keys = keysNode.flatMap(n -> keys(n, keyIds));
+        Map<String, String> headers = m.get("headers").map(this::headers).orElseGet(Map::of);
+        MockConfig mock = m.get("mock").map(n -> mock(n, keyIds)).orElse(MockConfig.DEFAULT);
+        if (type.isEmpty()) {
+            // Which fields are required depends on the type; guessing would only add noise to the report.
+            // The URL is still read, so an unset variable in it is reported now rather than after the fix.
+            m.get("base-url").flatMap(YamlNode::string);
+            return Optional.empty();
+        }
+        Optional<URI> baseUrl;
+        if (type.get() == ProviderType.MOCK) {
+            baseUrl = m.get("base-url").map(n -> url(n, false)).orElse(Optional.of(MOCK_BASE_URL));
+        } else {
+            String typeName = type.get().yamlName();
+            baseUrl = m.require("base-url", "required field is missing (type " + typeName
+                                            + " needs an http or https URL)")
+                    .flatMap(n -> url(n, true));
+            m.entry("mock").ifPresent(entry -> entry.key().report(
+                    "only allowed when type is mock (this provider's type is " + typeName + ")"));
+            m.require("keys", "required field is missing (type " + typeName + " needs at least one key)");
+            if (keys.isPresent() && keys.get().isEmpty()) {
+                keysNode.get().report("expected at least one key (type " + typeName + " needs one)");
+            }
+        }
+        if (baseUrl.isEmpty() || keysNode.isPresent() && keys.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new ProviderConfig(name, type.get(), baseUrl.get(), keys.orElseGet(List::of), headers,
+                                              mock));
+    }
+
+    private Optional<ProviderType> providerType(YamlNode node) {
+        Optional<String> text = node.string();
+        if (text.isEmpty()) {
+            return Optional.empty();
+        }
+        ProviderType type = PROVIDER_TYPES.get(text.get());
+        if (type == null) {
+            node.report("unknown provider type " + YamlNode.quote(text.get())
+                        + " (known: " + String.join(", ", PROVIDER_TYPES.keySet()) + ")");
+        }
+        return Optional.ofNullable(type);
+    }
+
+    /**
+     * Returns the absolute URL in {@code node}, without a trailing slash so endpoint paths can be appended;
+     * {@code httpOnly} also requires an http or https URL with a host.
+     */
+    private Optional<URI> url(YamlNode node, boolean httpOnly) {
+        Optional<String> text = node.string();
+        if (text.isEmpty()) {
+            return Optional.empty();
+        }
+        String expected = httpOnly
+                ? "expected an absolute http or https URL without query or fragment, e.g. https://api.openai.com/v1"
+                : "expected an absolute URL, e.g. mock://local";
+        try {
+            URI uri = new URI(text.get());
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            boolean ok = uri.isAbsolute() && !uri.isOpaque() && uri.getRawQuery() == null
+                         && uri.getRawFragment() == null
+                         && (!httpOnly || (scheme.equals("http") || scheme.equals("https")) && uri.getHost() != null);
+            if (ok) {
+                String url = uri.toString();
+                while (url.endsWith("/") && url.length() > scheme.length() + 3) {
+                    url = url.substring(0, url.length() - 1);
+                }
+                return Optional.of(URI.create(url));
+            }
+        } catch (URISyntaxException e) {
+            // Reported below like any other unusable URL.
+        }
+        node.report(expected + ", got " + YamlNode.quote(text.get()));
+        return Optional.empty();
+    }
+
+    /**
+     * Returns the keys, adding every id seen to {@code ids} even when its key has another problem, so
+     * mock failures naming it are not reported as well. Empty when any key has a problem.
+     */
+    private Optional<List<ApiKeyConfig>> keys(YamlNode node, Set<String> ids) {
+        Optional<List<YamlNode>> items = node.asList();
+        if (items.isEmpty()) {
+            return Optional.empty();
+        }
+        Map<String, Integer> firstLine = new HashMap<>();
+        List<ApiKeyConfig> keys = new ArrayList<>();
+        boolean ok = true;
+        for (YamlNode item : items.get()) {
+            YamlMapping m = item.asMapping("id", "value");
+            Optional<String> id = m.require("id").flatMap(n -> keyId(n, firstLine));
+            id.ifPresent(ids::add);
+            Optional<String> value = m.require("value").flatMap(this::keyValue);
+            if (id.isPresent() && value.isPresent()) {
+                keys.add(new ApiKeyConfig(id.get(), Secret.of(value.get())));
+            } else {
+                ok = false;
+            }
+        }
+        return ok ? Optional.of(keys) : Optional.empty();
+    }
+
+    private Optional<String> keyId(YamlNode node, Map<String, Integer> firstLine) {
+        Optional<String> id = node.nonBlankString();
+        if (id.isEmpty()) {
+            return id;
+        }
+        if (id.get().equals(ANY_KEY)) {
+            node.report("key id '*' is reserved (mock failures use it to mean every key)");
+            return Optional.empty();
+        }
+        Integer first = firstLine.putIfAbsent(id.get(), node.line());
+        if (first != null) {
+            node.report("duplicate key id " + YamlNode.quote(id.get()) + " (first defined at line " + first + ")");
+        }
+        return id;
+    }
+
+    /** Returns a key's value; it is never echoed, so a message cannot leak it. */
+    private Optional<String> keyValue(YamlNode node) {
+        Optional<String> value = node.string();
+        if (value.isPresent() && value.get().isEmpty()) {
+            node.report("expected a non-empty key value");
+            return Optional.empty();
+        }
+        return value;
+    }
+
+    private Map<String, String> headers(YamlNode node) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        Map<String, Integer> firstLine = new HashMap<>();
+        for (YamlMapping.Entry entry : node.asMapping().entries()) {
+            String name = entry.name();
+            if (!HEADER_NAME.matcher(name).matches()) {
+                entry.key().report("invalid header name " + YamlNode.quote(name) + " (expected an HTTP token)");
+                continue;
+            }
+            Integer first = firstLine.putIfAbsent(name.toLowerCase(Locale.ROOT), entry.key().line());
+            if (first != null) {
+                entry.key().report("duplicate header (names are case-insensitive; first defined at line "
+                                   + first + ")");
+                continue;
+            }
+            Optional<String> value = entry.value().string();
+            if (value.isPresent() && value.get().chars().anyMatch(c -> c == '\r' || c == '\n' || c == 0)) {
+                entry.value().report("expected a header value without line breaks or NUL");
+                continue;
+            }
+            value.ifPresent(v -> headers.put(name, v));
+        }
+        return headers;
+    }
+
+    private MockConfig mock(YamlNode node, Set<String> keyIds) {
+        YamlMapping m = node.asMapping("latency", "tokens-per-second", "embedding-dimensions", "failures");
+        MockConfig d = MockConfig.DEFAULT;
+        List<MockFailureConfig> failures = new ArrayList<>();
+        m.get("failures").flatMap(YamlNode::asList).ifPresent(items -> {
+            for (YamlNode item : items) {
+                failure(item, keyIds).ifPresent(failures::add);
+            }
+        });
+        return new MockConfig(
+                duration(m, "latency", d.latency()),
+                m.get("tokens-per-second").flatMap(n -> n.integer(0, Integer.MAX_VALUE)).orElse(d.tokensPerSecond()),
+                m.get("embedding-dimensions").flatMap(n -> n.integer(1, Integer.MAX_VALUE))
+                        .orElse(d.embeddingDimensions()),
+                failures);
+    }
+
+    private Optional<MockFailureConfig> failure(YamlNode node, Set<String> keyIds) {
+        YamlMapping m = node.asMapping("key", "kind", "retry-after", "times");
+        Optional<String> key = m.require("key").flatMap(YamlNode::nonBlankString);
+        if (key.isPresent() && !key.get().equals(ANY_KEY) && !keyIds.contains(key.get())) {
+            List<String> known = new ArrayList<>();
+            known.add(ANY_KEY);
+            known.addAll(keyIds);
+            m.get("key").get().report("unknown key id " + YamlNode.quote(key.get())
+                                      + " (known: " + String.join(", ", known) + ")");
+        }
+        Optional<MockFailureConfig.Kind> kind = m.require("kind").flatMap(n -> n.oneOf(FAILURE_KINDS));
+        Duration retryAfter = duration(m, "retry-after", Duration.ZERO);
+        int times = m.get("times").flatMap(n -> n.integer(0, Integer.MAX_VALUE)).orElse(0);
+        if (key.isEmpty() || kind.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new MockFailureConfig(key.get(), kind.get(), retryAfter, times));
+    }
+
+    private List<RouteConfig> routes(YamlNode node, TimeoutsConfig base) {
+        Optional<List<YamlNode>> items = node.asList();
+        if (items.isEmpty()) {
+            return List.of();
+        }
+        if (items.get().isEmpty()) {
+            node.report("expected at least one route");
+        }
+        Map<String, Integer> firstLine = new HashMap<>();
+        List<RouteConfig> routes = new ArrayList<>();
+        for (YamlNode item : items.get()) {
+            route(item, base, firstLine).ifPresent(routes::add);
+        }
+        return routes;
+    }
+
+    private Optional<RouteConfig> route(YamlNode node, TimeoutsConfig base, Map<String, Integer> firstLine) {
+        YamlMapping m = node.asMapping("model", "timeouts", "targets");
+        Optional<String> model = m.require("model").flatMap(YamlNode::nonBlankString);
+        model.ifPresent(name -> {
+            YamlNode modelNode = m.get("model").get();
+            Integer first = firstLine.putIfAbsent(name, modelNode.line());
+            if (first != null) {
+                modelNode.report("duplicate route " + YamlNode.quote(name) + " (first defined at line " + first + ")");
+            }
+        });
+        Optional<TimeoutsConfig> timeouts = m.get("timeouts")
+                .filter(n -> !n.isNull())
+                .map(n -> timeouts(n, base));
+        List<TargetConfig> targets = new ArrayList<>();
+        Optional<List<YamlNode>> items = m.require("targets").flatMap(YamlNode::asList);
+        if (items.isPresent() && items.get().isEmpty()) {
+            m.get("targets").get().report("expected at least one target");
+        }
+        boolean ok = items.isPresent();
+        for (YamlNode item : items.orElseGet(List::of)) {
+            Optional<TargetConfig> target = target(item, model);
+            target.ifPresent(targets::add);
+            ok &= target.isPresent();
+        }
+        if (model.isEmpty() || !ok || targets.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new RouteConfig(model.get(), targets, timeouts));
+    }
+
+    private Optional<TargetConfig> target(YamlNode node, Optional<String> routeModel) {
+        YamlMapping m = node.asMapping("provider", "model");
+        Optional<String> provider = m.require("provider").flatMap(YamlNode::nonBlankString);
+        if (provider.isPresent() && !providerNames.contains(provider.get())) {
+            String known = providerNames.isEmpty() ? "none" : String.join(", ", providerNames);
+            m.get("provider").get().report("unknown provider " + YamlNode.quote(provider.get())
+                                           + " (known: " + known + ")");
+            return Optional.empty();
+        }
+        Optional<String> model = m.get("model").isPresent()
+                ? m.get("model").get().nonBlankString()
+                : routeModel;
+        if (provider.isEmpty() || model.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new TargetConfig(provider.get(), model.get()));
+    }
+
+    private static Duration duration(YamlMapping m, String key, Duration fallback) {
+        return m.get(key).flatMap(YamlNode::duration).orElse(fallback);
+    }
+
+    private static int intSize(YamlMapping m, String key, int min, int fallback) {
+        return m.get(key).flatMap(n -> n.size(min, Integer.MAX_VALUE)).map(Long::intValue).orElse(fallback);
+    }
+
+    private static <E extends Enum<E>> Map<String, E> choices(E[] values) {
+        Map<String, E> choices = new LinkedHashMap<>();
+        for (E value : values) {
+            choices.put(value.name().toLowerCase(Locale.ROOT), value);
+        }
+        return choices;
+    }
+
+    private static Map<String, ProviderType> providerTypes() {
+        Map<String, ProviderType> types = new LinkedHashMap<>();
+        for (ProviderType type : ProviderType.values()) {
+            types.put(type.yamlName(), type);
+        }
+        return types;
+    }
+
+    private static Map<String, MockFailureConfig.Kind> failureKinds() {
+        Map<String, MockFailureConfig.Kind> kinds = new LinkedHashMap<>();
+        for (MockFailureConfig.Kind kind : MockFailureConfig.Kind.values()) {
+            kinds.put(kind.yamlName(), kind);
+        }
+        return kinds;
+    }
+}
