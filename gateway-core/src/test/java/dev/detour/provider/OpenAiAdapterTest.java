@@ -1,0 +1,82 @@
+package dev.detour.provider;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import dev.detour.filter.RequestContext;
+import dev.detour.filter.RequestExecutor;
+import dev.detour.routing.Target;
+import dev.detour.testing.TestContexts;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+class OpenAiAdapterTest {
+
+    @Test
+    void forwardsBodyUntouchedWhenModelNamesMatch() {
+        RequestContext ctx = TestContexts.newContext(RequestExecutor.DIRECT, "{\"model\":\"gpt-4o\",\"stream\":true}");
+        Target target = ctx.route().targets().get(0);
+
+        UpstreamRequest r = OpenAiAdapter.INSTANCE.prepare(ctx, target, target.keys().next());
+
+        assertNull(r.bodyEdit());
+        assertEquals("/v1/chat/completions", r.path());
+        assertEquals("text/event-stream", r.headers().get("accept"));
+        assertEquals("org-1", r.headers().get("openai-organization"));
+        assertEquals("req_test", r.headers().get("x-request-id"));
+    }
+
+    @Test
+    void splicesOnlyTheModelValueWhenRouteMapsIt() {
+        String body = "{ \"messages\":[{\"content\":\"é\"}], \"model\" : \"mini\" }";
+        RequestContext ctx = TestContexts.newContext(RequestExecutor.DIRECT, body);
+        Target target = ctx.route().targets().get(0);
+
+        UpstreamRequest r = OpenAiAdapter.INSTANCE.prepare(ctx, target, target.keys().next());
+
+        assertEquals("{ \"messages\":[{\"content\":\"é\"}], \"model\" : \"gpt-4o-mini-2024-07-18\" }",
+                     apply(body.getBytes(StandardCharsets.UTF_8), r.bodyEdit()));
+    }
+
+    @Test
+    void sendsProviderKeyAsBearerRoundRobin() {
+        RequestContext ctx = TestContexts.newContext(RequestExecutor.DIRECT, "{\"model\":\"gpt-4o\"}");
+        Target target = ctx.route().targets().get(0);
+
+        String first = OpenAiAdapter.INSTANCE.prepare(ctx, target, target.keys().next()).headers().get("authorization");
+        String second = OpenAiAdapter.INSTANCE.prepare(ctx, target, target.keys().next()).headers().get("authorization");
+
+        assertEquals("Bearer sk-test-0000000000001", first);
+        assertEquals("Bearer sk-test-0000000000002", second);
+    }
+
+    @Test
+    void keepsKeysOutOfHeadersToString() {
+        RequestContext ctx = TestContexts.newContext(RequestExecutor.DIRECT, "{\"model\":\"gpt-4o\"}");
+        Target target = ctx.route().targets().get(0);
+
+        String printed = OpenAiAdapter.INSTANCE.prepare(ctx, target, target.keys().next()).toString();
+
+        assertEquals(-1, printed.indexOf("sk-test-0000000000001"), printed);
+    }
+
+    @Test
+    void doesNotSendAuthorizationWithoutKey() {
+        RequestContext ctx = TestContexts.newContext(RequestExecutor.DIRECT, "{\"model\":\"m\"}");
+        Target target = ctx.route().targets().get(0);
+
+        assertNull(OpenAiAdapter.INSTANCE.prepare(ctx, target, target.keys().next()).headers().get("authorization"));
+    }
+
+    private static String apply(byte[] body, BodyEdit edit) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(Arrays.copyOfRange(body, 0, edit.start()));
+        out.writeBytes(edit.replacement());
+        out.writeBytes(Arrays.copyOfRange(body, edit.end(), body.length));
+        assertArrayEquals(edit.replacement(), edit.replacement());
+        return out.toString(StandardCharsets.UTF_8);
+    }
+}
