@@ -330,9 +330,14 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
         clientCtx.write(content);
         needsFlush = true;
         if (!clientCtx.channel().isWritable()) {
-            clientCtx.flush();
-            needsFlush = false;
+            // Pause before flushing: the flush may drain the buffer and fire the writability event
+            // at once, and that event must find the relay paused so that it resumes it.
             pauseUpstream();
+            needsFlush = false;
+            clientCtx.flush();
+            if (clientCtx.channel().isWritable()) {
+                resume();
+            }
         }
     }
 

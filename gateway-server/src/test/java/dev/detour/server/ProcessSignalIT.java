@@ -1,0 +1,84 @@
+package dev.detour.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The real process: starts from a config file, serves, and on SIGTERM drains and exits with 0.
+ */
+class ProcessSignalIT {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void exitsZeroOnSigtermAfterServing() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Path config = dir.resolve("gateway.yaml");
+        Files.writeString(config, "server:\n  port: " + port + "\n  shutdown-grace-period: 5s\nproviders:\n"
+                                  + "  mock:\n    type: mock\nroutes:\n  - model: m\n    targets:\n"
+                                  + "      - provider: mock\n");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process process = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
+                                                     Main.class.getName(), "--config", config.toString()))
+                .redirectErrorStream(true)
+                .start();
+        try {
+            waitForLine(process, "listening on");
+            HttpClient http = HttpClient.newHttpClient();
+            HttpResponse<String> r = http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
+                               .header("content-type", "application/json")
+                               .POST(HttpRequest.BodyPublishers.ofString(
+                                       "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"))
+                               .timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), r.body());
+
+            process.destroy(); // SIGTERM on Unix
+
+            assertTrue(process.waitFor(20, TimeUnit.SECONDS), "the process exits after SIGTERM");
+            assertEquals(0, process.exitValue());
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    private static void waitForLine(Process process, String marker) throws Exception {
+        BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                                                                         StandardCharsets.UTF_8));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        Thread drain = null;
+        String line;
+        while (System.nanoTime() < deadline && (line = reader.readLine()) != null) {
+            if (line.contains(marker)) {
+                drain = new Thread(() -> reader.lines().forEach(l -> { }), "drain-output");
+                drain.setDaemon(true);
+                drain.start();
+                return;
+            }
+        }
+        throw new AssertionError("the gateway did not start; see its output above" + File.separator);
+    }
+}
