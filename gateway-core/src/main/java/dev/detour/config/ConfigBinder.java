@@ -1,7 +1,13 @@
 package dev.detour.config;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -13,7 +19,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
-
 import org.yaml.snakeyaml.nodes.Node;
 
 /**
@@ -85,14 +90,37 @@ final class ConfigBinder {
 
     private UpstreamConfig upstream(YamlNode node) {
         YamlMapping m = node.asMapping("timeouts", "max-idle-connections", "pool-idle-timeout",
-                                       "max-error-body-size");
+                                       "max-error-body-size", "ca-file");
         UpstreamConfig d = UpstreamConfig.ofDefault();
         return new UpstreamConfig(
                 m.get("timeouts").map(n -> timeouts(n, d.timeouts())).orElse(d.timeouts()),
                 m.get("max-idle-connections").flatMap(n -> n.integer(0, Integer.MAX_VALUE))
                         .orElse(d.maxIdleConnections()),
                 duration(m, "pool-idle-timeout", d.poolIdleTimeout()),
-                intSize(m, "max-error-body-size", 0, d.maxErrorBodySize()));
+                intSize(m, "max-error-body-size", 0, d.maxErrorBodySize()),
+                m.get("ca-file").flatMap(ConfigBinder::caFile));
+    }
+
+    /** Returns the CA file named by {@code node} once it is known to hold at least one X.509 certificate. */
+    private static Optional<Path> caFile(YamlNode node) {
+        Optional<String> name = node.nonBlankString();
+        if (name.isEmpty()) {
+            return Optional.empty();
+        }
+        Path file = Path.of(name.get());
+        try (InputStream in = Files.newInputStream(file)) {
+            if (CertificateFactory.getInstance("X.509").generateCertificates(in).isEmpty()) {
+                node.report("no certificate in " + YamlNode.quote(name.get()) + " (expected PEM certificates)");
+                return Optional.empty();
+            }
+            return Optional.of(file);
+        } catch (IOException e) {
+            node.report("cannot read " + YamlNode.quote(name.get()) + " (" + e.getClass().getSimpleName()
+                        + "; relative paths start at the working directory)");
+        } catch (CertificateException e) {
+            node.report("cannot read certificates from " + YamlNode.quote(name.get()) + ": " + e.getMessage());
+        }
+        return Optional.empty();
     }
 
     /** Returns timeouts where each field left out takes its value from {@code base}. */

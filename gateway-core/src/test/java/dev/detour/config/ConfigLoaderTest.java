@@ -113,7 +113,7 @@ class ConfigLoaderTest {
                 SOURCE,
                 new ServerConfig("0.0.0.0", 9090, ServerConfig.TransportKind.EPOLL, 4, 8L * 1024 * 1024, 32 * 1024,
                                  4 * 1024, Duration.ofSeconds(90), Duration.ofSeconds(90), Duration.ofSeconds(10)),
-                new UpstreamConfig(upstreamTimeouts, 32, Duration.ofMinutes(2), 512 * 1024),
+                new UpstreamConfig(upstreamTimeouts, 32, Duration.ofMinutes(2), 512 * 1024, Optional.empty()),
                 new LoggingConfig(false, LoggingConfig.Format.JSON),
                 Map.of("openai", openai, "local", local),
                 List.of(new RouteConfig("gpt-4o-mini",
@@ -734,6 +734,24 @@ class ConfigLoaderTest {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(file));
 
         assertEquals(file + ": cannot read file: not valid UTF-8", e.problems().get(0).toString());
+    }
+
+    @Test
+    void refusesCaFileThatIsMissingOrHoldsNoCertificate(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path notPem = dir.resolve("not.pem");
+        java.nio.file.Files.writeString(notPem, "hello");
+        String missing = "upstream:\n  ca-file: " + dir.resolve("missing.pem") + "\n" + MINIMAL;
+        String garbage = "upstream:\n  ca-file: " + notPem + "\n" + MINIMAL;
+
+        List<String> missingProblems = problems(missing);
+        List<String> garbageProblems = problems(garbage);
+
+        assertEquals(1, missingProblems.size(), missingProblems.toString());
+        assertTrue(missingProblems.get(0).startsWith("gateway.yaml:2:12 upstream.ca-file: cannot read"),
+                   missingProblems.toString());
+        assertTrue(garbageProblems.get(0).startsWith("gateway.yaml:2:12 upstream.ca-file: "),
+                   garbageProblems.toString());
     }
 
     private static List<String> problems(String yaml) {

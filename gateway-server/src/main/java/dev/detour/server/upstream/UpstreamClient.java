@@ -46,9 +46,12 @@ public final class UpstreamClient implements UpstreamTransport {
     private final SslContext ssl;
     private final FastThreadLocal<ConnectionPool> pools;
 
-    /** Creates a client with certificate and host-name verification against the JDK's trust store. */
+    /**
+     * Creates a client that verifies certificates and host names against {@code upstream.ca-file}, or
+     * the JDK's trust store when none is configured.
+     */
     public UpstreamClient(Transport transport, UpstreamConfig config) {
-        this(transport, config, defaultSsl());
+        this(transport, config, newSslContext(config));
     }
 
     /** Creates a client with a given TLS context (tests trust their own certificates this way). */
@@ -65,11 +68,14 @@ public final class UpstreamClient implements UpstreamTransport {
         };
     }
 
-    private static SslContext defaultSsl() {
+    private static SslContext newSslContext(UpstreamConfig config) {
+        SslContextBuilder builder = SslContextBuilder.forClient().endpointIdentificationAlgorithm("HTTPS");
+        config.caFile().ifPresent(file -> builder.trustManager(file.toFile()));
         try {
-            return SslContextBuilder.forClient().endpointIdentificationAlgorithm("HTTPS").build();
+            return builder.build();
         } catch (SSLException e) {
-            throw new IllegalStateException("cannot create the TLS client context", e);
+            throw new IllegalStateException("upstream.ca-file: cannot use " + config.caFile().orElse(null) + ": "
+                                            + e.getMessage(), e);
         }
     }
 
