@@ -27,4 +27,11 @@ public record ProviderConfig(String name, ProviderType type, URI baseUrl, List<A
         keys = List.copyOf(keys);
         headers = Map.copyOf(headers);
     }
+
+    /** Prints header names only: a header may carry a credential (e.g. Azure's {@code api-key}). */
+    @Override
+    public String toString() {
+        return "ProviderConfig[name=" + name + ", type=" + type.yamlName() + ", baseUrl=" + baseUrl + ", keys=" + keys
+               + ", headers=" + new java.util.TreeSet<>(headers.keySet()) + ", mock=" + mock + "]";
+    }
 }

@@ -688,6 +688,27 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void keepsHeaderValuesOutOfToString() throws Exception {
+        String yaml = """
+                providers:
+                  azure:
+                    type: openai
+                    base-url: https://example.openai.azure.com/openai
+                    keys: [{id: k, value: unused-key-value}]
+                    headers: {api-key: header-secret-value}
+                routes:
+                  - model: m
+                    targets: [{provider: azure}]
+                """;
+
+        ProviderConfig provider = ConfigLoader.parse(yaml, SOURCE, Map.of()).providers().get("azure");
+
+        assertEquals("header-secret-value", provider.headers().get("api-key"));
+        assertFalse(provider.toString().contains("header-secret-value"), provider.toString());
+        assertTrue(provider.toString().contains("api-key"), provider.toString());
+    }
+
+    @Test
     void loadsFileAndUsesPathAsSource() throws IOException, ConfigException {
         Path file = dir.resolve("gateway.yaml");
         Files.writeString(file, "\uFEFF" + MINIMAL, StandardCharsets.UTF_8);
