@@ -76,9 +76,9 @@ class StreamingIT {
     void slowClientPausesUpstreamReads() throws Exception {
         long total = 64L * 1024 * 1024;
         AtomicLong written = new AtomicLong();
-        byte[] event = ("data: " + "x".repeat(8180) + "\n\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] event = ("\"" + "x".repeat(8190) + "\",").getBytes(StandardCharsets.US_ASCII);
         try (RawUpstream upstream = RawUpstream.start((head, out, up) -> {
-                 RawUpstream.write(out, "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+                 RawUpstream.write(out, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
                                         + "content-length: " + total + "\r\n\r\n");
                  long sent = 0;
                  while (sent < total) {
@@ -104,6 +104,21 @@ class StreamingIT {
             assertTrue(whilePaused < total / 2,
                        "upstream wrote " + whilePaused + " of " + total + " bytes while the client read nothing");
             assertEquals(total, received);
+        }
+    }
+
+    @Test
+    void sendsEventStreamChunkedEvenWhenUpstreamGaveLength() throws Exception {
+        String events = "data: {\"n\":1}\n\ndata: [DONE]\n\n";
+        try (RawUpstream upstream = RawUpstream.start((head, out, up) -> RawUpstream.write(out,
+                     "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: " + events.length()
+                     + "\r\n\r\n" + events));
+             TestGateway gateway = TestGateway.start(config(upstream.port()))) {
+            java.net.http.HttpResponse<String> r = gateway.postJson("/v1/chat/completions", STREAM_BODY);
+
+            assertEquals(200, r.statusCode());
+            assertEquals(events, r.body());
+            assertTrue(r.headers().firstValue("content-length").isEmpty(), r.headers().toString());
         }
     }
 

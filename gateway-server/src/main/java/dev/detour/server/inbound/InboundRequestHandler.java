@@ -39,6 +39,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -235,7 +236,9 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
                     break;
             }
             if (path.startsWith("/v1/models/")) {
-                serveModel(method, path.substring("/v1/models/".length()));
+                // The SDKs percent-encode ids such as "meta-llama/llama-3.1-8b"; '+' is literal in a path.
+                serveModel(method, QueryStringDecoder.decodeComponent(
+                        path.substring("/v1/models/".length()).replace("+", "%2B")));
                 return;
             }
             writeFull(ErrorResponses.of(ErrorKind.NOT_FOUND, "Unknown path '" + path + "'. Detour serves "
@@ -353,7 +356,8 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
             HttpHeaders h = head.headers();
             copy(relayed.headers(), h);
             long length = relay.contentLength();
-            if (length >= 0) {
+            // Streams are always chunked towards the client, whatever framing the upstream used.
+            if (length >= 0 && !relay.isEventStream()) {
                 h.set(HttpHeaderNames.CONTENT_LENGTH, length);
             } else {
                 h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
