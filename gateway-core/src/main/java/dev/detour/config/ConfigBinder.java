@@ -33,7 +33,6 @@ final class ConfigBinder {
 
     private static final Pattern PROVIDER_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
-    private static final URI MOCK_BASE_URL = URI.create("mock://local");
     private static final String ANY_KEY = "*";
 
     private static final Map<String, ServerConfig.TransportKind> TRANSPORTS =
@@ -161,7 +160,7 @@ final class ConfigBinder {
     }
 
     private Optional<ProviderConfig> provider(String name, YamlNode node) {
-        YamlMapping m = node.asMapping("type", "base-url", "keys", "headers", "mock");
+        YamlMapping m = node.asMapping("type", "base-url", "keys", "headers", "mock", "options");
         Optional<ProviderType> type = m.require("type").flatMap(this::providerType);
         Set<String> keyIds = new LinkedHashSet<>();
         Optional<YamlNode> keysNode = m.get("keys");
@@ -169,22 +168,33 @@ final class ConfigBinder {
         Optional<List<ApiKeyConfig>> keys = keysNode.flatMap(n -> keys(n, keyIds));
         Map<String, String> headers = m.get("headers").map(this::headers).orElseGet(Map::of);
         MockConfig mock = m.get("mock").map(n -> mock(n, keyIds)).orElse(MockConfig.DEFAULT);
+        Map<String, String> options = type.map(t -> options(t, m, node)).orElseGet(Map::of);
         if (type.isEmpty()) {
             // Which fields are required depends on the type; guessing would only add noise to the report.
             // The URL is still read, so an unset variable in it is reported now rather than after the fix.
             m.get("base-url").flatMap(YamlNode::string);
             return Optional.empty();
         }
+        ProviderType t = type.get();
+        String typeName = t.yamlName();
         Optional<URI> baseUrl;
-        if (type.get() == ProviderType.MOCK) {
-            baseUrl = m.get("base-url").map(n -> url(n, false)).orElse(Optional.of(MOCK_BASE_URL));
+        if (t.defaultBaseUrl().isPresent()) {
+            baseUrl = m.get("base-url").map(n -> url(n, t != ProviderType.MOCK))
+                    .orElse(Optional.of(URI.create(t.defaultBaseUrl().get())));
+        } else if (t == ProviderType.BEDROCK) {
+            // The endpoint follows from the region; an explicit base-url (a VPC endpoint) still wins.
+            baseUrl = m.get("base-url").map(n -> url(n, true)).orElse(Optional.of(URI.create("https://bedrock-runtime."
+                    + options.getOrDefault("region", "invalid") + ".amazonaws.com")));
         } else {
-            String typeName = type.get().yamlName();
             baseUrl = m.require("base-url", "required field is missing (type " + typeName
                                             + " needs an http or https URL)")
                     .flatMap(n -> url(n, true));
+        }
+        if (t != ProviderType.MOCK) {
             m.entry("mock").ifPresent(entry -> entry.key().report(
                     "only allowed when type is mock (this provider's type is " + typeName + ")"));
+        }
+        if (t.keyRequired()) {
             m.require("keys", "required field is missing (type " + typeName + " needs at least one key)");
             if (keys.isPresent() && keys.get().isEmpty()) {
                 keysNode.get().report("expected at least one key (type " + typeName + " needs one)");
@@ -194,7 +204,36 @@ final class ConfigBinder {
             return Optional.empty();
         }
         return Optional.of(new ProviderConfig(name, type.get(), baseUrl.get(), keys.orElseGet(List::of), headers,
-                                              mock));
+                                              mock, options));
+    }
+
+    /** Returns every option of {@code type}: the configured value or the default; reports unknown and missing ones. */
+    private static Map<String, String> options(ProviderType type, YamlMapping provider, YamlNode providerNode) {
+        Map<String, String> values = new LinkedHashMap<>();
+        Optional<YamlNode> node = provider.get("options");
+        if (node.isPresent()) {
+            if (type.optionNames().isEmpty()) {
+                provider.entry("options").ifPresent(entry -> entry.key().report(
+                        "type " + type.yamlName() + " takes no options"));
+            } else {
+                YamlMapping m = node.get().asMapping(type.optionNames().stream().sorted().toArray(String[]::new));
+                for (YamlMapping.Entry entry : m.entries()) {
+                    entry.value().nonBlankString().ifPresent(v -> values.put(entry.name(), v));
+                }
+            }
+        }
+        for (String name : type.optionNames().stream().sorted().toList()) {
+            String fallback = type.optionDefault(name);
+            if (!values.containsKey(name)) {
+                if (fallback.isEmpty()) {
+                    providerNode.reportNested("options." + name, "required field is missing (type "
+                                                                + type.yamlName() + " needs it)");
+                } else {
+                    values.put(name, fallback);
+                }
+            }
+        }
+        return values;
     }
 
     private Optional<ProviderType> providerType(YamlNode node) {

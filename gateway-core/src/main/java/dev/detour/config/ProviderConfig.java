@@ -15,9 +15,11 @@ import java.util.Objects;
  * @param keys    the key pool, in file order; may be empty for providers that need no key
  * @param headers extra headers sent with every request to this provider (e.g. {@code OpenAI-Organization})
  * @param mock    behaviour of a {@code mock} provider; {@link MockConfig#DEFAULT} for other types
+ * @param options dialect-specific settings (see {@link ProviderType}), every known option present with its
+ *                value or default
  */
 public record ProviderConfig(String name, ProviderType type, URI baseUrl, List<ApiKeyConfig> keys,
-                             Map<String, String> headers, MockConfig mock) {
+                             Map<String, String> headers, MockConfig mock, Map<String, String> options) {
 
     public ProviderConfig {
         Objects.requireNonNull(name, "name");
@@ -26,12 +28,25 @@ public record ProviderConfig(String name, ProviderType type, URI baseUrl, List<A
         Objects.requireNonNull(mock, "mock");
         keys = List.copyOf(keys);
         headers = Map.copyOf(headers);
+        options = Map.copyOf(options);
+    }
+
+    /** Returns a provider without options. */
+    public ProviderConfig(String name, ProviderType type, URI baseUrl, List<ApiKeyConfig> keys,
+                          Map<String, String> headers, MockConfig mock) {
+        this(name, type, baseUrl, keys, headers, mock, Map.of());
+    }
+
+    /** Returns option {@code name}, or its default for this type. */
+    public String option(String name) {
+        String value = options.get(name);
+        return value != null ? value : type.optionDefault(name);
     }
 
     /** Prints header names only: a header may carry a credential (e.g. Azure's {@code api-key}). */
     @Override
     public String toString() {
         return "ProviderConfig[name=" + name + ", type=" + type.yamlName() + ", baseUrl=" + baseUrl + ", keys=" + keys
-               + ", headers=" + new java.util.TreeSet<>(headers.keySet()) + ", mock=" + mock + "]";
+               + ", headers=" + new java.util.TreeSet<>(headers.keySet()) + ", mock=" + mock + ", options=" + options + "]";
     }
 }

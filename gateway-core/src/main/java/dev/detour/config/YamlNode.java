@@ -75,6 +75,11 @@ final class YamlNode {
         context.add(node, path, message);
     }
 
+    /** Records a problem about the nested field {@code dottedPath} (which may be absent) at this node's position. */
+    void reportNested(String dottedPath, String message) {
+        context.add(node, path.isEmpty() ? dottedPath : path + "." + dottedPath, message);
+    }
+
     /** Records a problem about the child {@code key} (which may be absent) at this node's position. */
     void reportChild(String key, String message) {
         context.add(node, childPath(key), message);

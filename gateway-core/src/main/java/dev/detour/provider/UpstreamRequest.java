@@ -9,20 +9,22 @@ import dev.detour.routing.Target;
 import java.util.Objects;
 
 /**
- * One attempt at an upstream, as an adapter prepared it: where, with which headers, and how the body
- * changes on the way.
+ * One attempt at an upstream, as an adapter prepared it: where, with which headers and body, and how
+ * the answer is translated back.
  *
- * @param target   the route target (provider and upstream model)
- * @param key      the provider key used
- * @param endpoint the API endpoint
- * @param path     the request path on the upstream origin
- * @param headers  the request headers, except {@code host}, {@code content-length} and connection headers
- * @param bodyEdit how the client's body changes, or {@code null} to forward it byte for byte
- * @param stream   whether the response is expected as an event stream
- * @param timeouts the timeouts of this exchange
+ * @param target     the route target (provider and upstream model)
+ * @param key        the provider key used
+ * @param endpoint   the API endpoint the client called
+ * @param path       the request path (and query) on the upstream origin
+ * @param headers    the request headers, except {@code host}, {@code content-length} and connection headers
+ * @param body       the body, relative to the client's
+ * @param stream     whether the client asked for a stream
+ * @param timeouts   the timeouts of this exchange
+ * @param translator how a successful answer becomes OpenAI's format, or {@code null} when it already is
  */
 public record UpstreamRequest(Target target, ApiKeyConfig key, Endpoint endpoint, String path, Headers headers,
-                              BodyEdit bodyEdit, boolean stream, TimeoutsConfig timeouts) {
+                              UpstreamBody body, boolean stream, TimeoutsConfig timeouts,
+                              ResponseTranslator translator) {
 
     public UpstreamRequest {
         Objects.requireNonNull(target, "target");
@@ -30,6 +32,7 @@ public record UpstreamRequest(Target target, ApiKeyConfig key, Endpoint endpoint
         Objects.requireNonNull(endpoint, "endpoint");
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(headers, "headers");
+        Objects.requireNonNull(body, "body");
         Objects.requireNonNull(timeouts, "timeouts");
     }
 
@@ -41,5 +44,10 @@ public record UpstreamRequest(Target target, ApiKeyConfig key, Endpoint endpoint
     /** Returns the origin of the target's provider. */
     public UpstreamOrigin origin() {
         return target.origin();
+    }
+
+    /** Returns whether the answer is translated (a foreign dialect) rather than passed through. */
+    public boolean translated() {
+        return translator != null;
     }
 }

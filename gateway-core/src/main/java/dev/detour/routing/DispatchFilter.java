@@ -1,5 +1,6 @@
 package dev.detour.routing;
 
+import dev.detour.api.InvalidRequestException;
 import dev.detour.config.ApiKeyConfig;
 import dev.detour.error.ErrorKind;
 import dev.detour.error.ErrorResponses;
@@ -8,11 +9,12 @@ import dev.detour.filter.FilterOrder;
 import dev.detour.filter.GatewayFilter;
 import dev.detour.filter.GatewayResponse;
 import dev.detour.filter.RequestContext;
-import dev.detour.provider.OpenAiAdapter;
 import dev.detour.provider.ProviderAdapter;
 import dev.detour.provider.UpstreamException;
 import dev.detour.provider.UpstreamRequest;
 import dev.detour.provider.UpstreamTransport;
+import dev.detour.provider.UpstreamVerdict;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -24,20 +26,22 @@ import java.util.function.Function;
 /**
  * The terminal filter: sends the request to the route's targets through the upstream transport.
  *
- * <p>Targets are tried in order while an attempt fails before anything was sent (no connection):
- * such a failure cannot have reached the provider, so the next target can safely take the request.
- * Any other outcome is the answer: upstream errors pass through with their status, timeouts become
- * 504 and broken connections 502.
+ * <p>Targets are tried in order while an attempt fails before anything reached the client and the
+ * provider cannot have served it (no connection, or an error inside a stream before its first
+ * event). Any other outcome is the answer: upstream errors in OpenAI's envelope with their status,
+ * timeouts as 504 and broken connections as 502.
  *
  * <p>Stateless and thread-safe.
  */
 public final class DispatchFilter implements GatewayFilter {
 
     private final UpstreamTransport transport;
+    private final Clock clock;
 
-    /** Creates a dispatcher over {@code transport}. */
-    public DispatchFilter(UpstreamTransport transport) {
+    /** Creates a dispatcher over {@code transport}, reading wall-clock time from {@code clock}. */
+    public DispatchFilter(UpstreamTransport transport, Clock clock) {
         this.transport = Objects.requireNonNull(transport, "transport");
+        this.clock = Objects.requireNonNull(clock, "clock");
     }
 
     @Override
@@ -58,9 +62,16 @@ public final class DispatchFilter implements GatewayFilter {
     private CompletionStage<GatewayResponse> attempt(RequestContext ctx, int index) {
         List<Target> targets = ctx.route().targets();
         Target target = targets.get(index);
+        ProviderAdapter adapter = target.adapter();
         ApiKeyConfig key = target.keys().next();
         ctx.recordAttempt(target.provider().name(), target.model(), key.id());
-        UpstreamRequest request = adapterFor(target).prepare(ctx, target, key);
+        UpstreamRequest request;
+        try {
+            request = adapter.prepare(ctx, target, key);
+        } catch (InvalidRequestException e) {
+            return CompletableFuture.completedFuture(
+                    ErrorResponses.of(ErrorKind.INVALID_REQUEST, e.getMessage(), e.code(), e.param()));
+        }
         CompletionStage<GatewayResponse> sent;
         try {
             sent = transport.send(ctx, request);
@@ -69,11 +80,14 @@ public final class DispatchFilter implements GatewayFilter {
         }
         return sent.handle((response, error) -> {
             if (error == null) {
-                return CompletableFuture.completedFuture(response);
+                return CompletableFuture.completedFuture(answer(adapter, response));
             }
             Throwable cause = unwrap(error);
             if (cause instanceof UpstreamException ue) {
-                if (ue.kind() == UpstreamException.Kind.CONNECT && index + 1 < targets.size()) {
+                UpstreamVerdict.Kind kind = ue.verdict().kind();
+                boolean unserved = kind == UpstreamVerdict.Kind.CONNECT_FAILED
+                                   || ue.kind() == UpstreamException.Kind.STREAM_ERROR;
+                if (unserved && index + 1 < targets.size()) {
                     return attempt(ctx, index + 1);
                 }
                 return CompletableFuture.completedFuture(toResponse(ctx, target, ue));
@@ -82,13 +96,12 @@ public final class DispatchFilter implements GatewayFilter {
         }).thenCompose(Function.identity());
     }
 
-    private static ProviderAdapter adapterFor(Target target) {
-        switch (target.provider().type()) {
-            case OPENAI:
-            case MOCK: // the mock speaks OpenAI's dialect; its transport answers in-process
-            default:
-                return OpenAiAdapter.INSTANCE;
+    private GatewayResponse answer(ProviderAdapter adapter, GatewayResponse response) {
+        if (response.status() < 400 || !(response instanceof GatewayResponse.Full full)) {
+            return response;
         }
+        UpstreamVerdict verdict = adapter.classify(full.status(), full.headers(), full.body(), clock.instant());
+        return adapter.clientError(full.status(), full.headers(), full.body(), verdict);
     }
 
     private static GatewayResponse toResponse(RequestContext ctx, Target target, UpstreamException e) {
@@ -109,6 +122,9 @@ public final class DispatchFilter implements GatewayFilter {
                 return ErrorResponses.of(ErrorKind.TIMEOUT,
                         "Provider '" + provider + "' did not finish answering in time. Try again later.",
                         "upstream_timeout", null);
+            case STREAM_ERROR:
+                return ErrorResponses.of(ErrorKind.UPSTREAM, "Provider '" + provider + "' failed: " + e.getMessage(),
+                                         e.verdict().detail(), null);
             default:
                 return ErrorResponses.of(ErrorKind.UPSTREAM,
                         "Provider '" + provider + "' failed before answering (" + e.getMessage()

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.detour.config.ProviderConfig;
 import dev.detour.config.ProviderType;
 import dev.detour.keys.KeyPool;
+import dev.detour.provider.ProviderAdapter;
+import dev.detour.provider.ProviderAdapters;
 import dev.detour.provider.UpstreamOrigin;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
@@ -22,6 +24,7 @@ public final class Target {
     private final String model;
     private final byte[] modelJson;
     private final UpstreamOrigin origin;
+    private final ProviderAdapter adapter;
 
     Target(ProviderConfig provider, KeyPool keys, String model) {
         this.provider = Objects.requireNonNull(provider, "provider");
@@ -30,6 +33,12 @@ public final class Target {
         this.modelJson = ('"' + new String(JsonStringEncoder.getInstance().quoteAsString(model)) + '"')
                 .getBytes(StandardCharsets.UTF_8);
         this.origin = provider.type() == ProviderType.MOCK ? IN_PROCESS : UpstreamOrigin.of(provider.baseUrl());
+        this.adapter = ProviderAdapters.forType(provider.type());
+    }
+
+    /** Returns the adapter of the provider's dialect. */
+    public ProviderAdapter adapter() {
+        return adapter;
     }
 
     /** Returns the provider. */

@@ -369,7 +369,9 @@ class ConfigLoaderTest {
                     targets: [{provider: local}]
                 """;
 
-        assertEquals(List.of("gateway.yaml:2:17 providers.local.type: unknown provider type 'x' (known: openai, mock)"),
+        assertEquals(List.of("gateway.yaml:2:17 providers.local.type: unknown provider type 'x' (known: openai, mock, "
+                             + "anthropic, gemini, azure, bedrock, mistral, groq, together, fireworks, deepseek, "
+                             + "openrouter, xai, perplexity, cerebras, ollama, vllm, lmstudio)"),
                      problems(yaml));
     }
 
@@ -773,6 +775,63 @@ class ConfigLoaderTest {
                    missingProblems.toString());
         assertTrue(garbageProblems.get(0).startsWith("gateway.yaml:2:12 upstream.ca-file: "),
                    garbageProblems.toString());
+    }
+
+    @Test
+    void fillsPresetBaseUrlAndAllowsKeylessLocalServers() throws Exception {
+        String yaml = """
+                providers:
+                  groq: {type: groq, keys: [{id: g, value: gsk-1}]}
+                  local: {type: ollama}
+                  claude: {type: anthropic, keys: [{id: a, value: sk-ant-1}]}
+                routes:
+                  - model: m
+                    targets: [{provider: groq}, {provider: local}, {provider: claude}]
+                """;
+
+        GatewayConfig config = ConfigLoader.parse(yaml, SOURCE, Map.of());
+
+        assertEquals("https://api.groq.com/openai/v1", config.providers().get("groq").baseUrl().toString());
+        assertEquals("http://127.0.0.1:11434/v1", config.providers().get("local").baseUrl().toString());
+        assertEquals(List.of(), config.providers().get("local").keys());
+        assertEquals("2023-06-01", config.providers().get("claude").option("version"));
+    }
+
+    @Test
+    void derivesBedrockEndpointFromRequiredRegion() throws Exception {
+        String ok = """
+                providers:
+                  aws: {type: bedrock, options: {region: eu-west-1}, keys: [{id: k, value: "AKID:SECRET"}]}
+                routes:
+                  - model: m
+                    targets: [{provider: aws, model: anthropic.claude-3-haiku-20240307-v1:0}]
+                """;
+        String missing = ok.replace("options: {region: eu-west-1}, ", "");
+
+        assertEquals("https://bedrock-runtime.eu-west-1.amazonaws.com",
+                     ConfigLoader.parse(ok, SOURCE, Map.of()).providers().get("aws").baseUrl().toString());
+        assertEquals(List.of("gateway.yaml:2:8 providers.aws.options.region: required field is missing "
+                             + "(type bedrock needs it)"), problems(missing));
+    }
+
+    @Test
+    void reportsUnknownOptionsAndOptionsOfTypesWithout() {
+        String yaml = """
+                providers:
+                  az: {type: azure, base-url: "https://r.openai.azure.com/openai", keys: [{id: k, value: v}],
+                       options: {api-versoin: x}}
+                  gm: {type: gemini, keys: [{id: k, value: v}], options: {a: b}}
+                routes:
+                  - model: m
+                    targets: [{provider: az}, {provider: gm}]
+                """;
+
+        List<String> problems = problems(yaml);
+
+        assertEquals(2, problems.size(), problems.toString());
+        assertTrue(problems.get(0).contains("providers.az.options.api-versoin: unknown field (known: api-version, auth)"),
+                   problems.toString());
+        assertTrue(problems.get(1).contains("providers.gm.options: type gemini takes no options"), problems.toString());
     }
 
     private static List<String> problems(String yaml) {

@@ -86,7 +86,7 @@ public final class GatewayServer implements AutoCloseable {
         UpstreamTransport http = upstream;
         UpstreamTransport byType = (ctx, request) -> request.provider().type() == ProviderType.MOCK
                                                      ? mock.send(ctx, request) : http.send(ctx, request);
-        FilterPipeline pipeline = FilterPipeline.of(List.of(new DispatchFilter(byType)));
+        FilterPipeline pipeline = FilterPipeline.of(List.of(new DispatchFilter(byType, java.time.Clock.systemUTC())));
         return new ActiveConfig(config, routes, pipeline, new AccessLog(config.logging()));
     }
 

@@ -404,15 +404,14 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
         }
 
         @Override
-        public void relayFailed(String reason, long bytes) {
+        public void relayFailed(String clientMessage, long bytes) {
             log.bytesOut = bytes;
             log.outcome = "upstream_broken";
-            LOG.warn("request {}: upstream response broke off after {} bytes: {}", requestId, bytes, reason);
+            LOG.warn("request {}: upstream response broke off after {} bytes: {}", requestId, bytes, clientMessage);
             if (relay.isEventStream() && ctx.channel().isActive()) {
                 // End the stream the way OpenAI reports an error after the 200: a data line holding an
                 // error object, then a well-formed end of the chunked body.
-                byte[] event = sseError("The upstream provider's stream broke off (" + reason + "). "
-                                        + "The answer is incomplete; retry the request.");
+                byte[] event = sseError(clientMessage);
                 ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(event)));
                 ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT)
                    .addListener(done -> finish(done.isSuccess() ? "upstream_broken" : "client_closed"));

@@ -28,7 +28,11 @@ public interface ClientRelay extends GatewayResponse.RelayedBody {
         /** The body was relayed whole; {@code lastWrite} completes when its last part is written. */
         void relayCompleted(ChannelFuture lastWrite, long bytes);
 
-        /** The body broke off after part of it was written; the client must see a terminated response. */
-        void relayFailed(String reason, long bytes);
+        /**
+         * The body broke off after part of it was written; the client must see a terminated response.
+         *
+         * @param clientMessage what went wrong, fit for the client's error event
+         */
+        void relayFailed(String clientMessage, long bytes);
     }
 }

@@ -4,7 +4,10 @@ import dev.detour.config.TimeoutsConfig;
 import dev.detour.filter.GatewayResponse;
 import dev.detour.filter.Headers;
 import dev.detour.filter.RequestContext;
-import dev.detour.provider.BodyEdit;
+import dev.detour.provider.ResponseTranslator;
+import dev.detour.provider.StreamFailure;
+import dev.detour.provider.UpstreamBody;
+import dev.detour.provider.UpstreamVerdict;
 import dev.detour.provider.UpstreamException;
 import dev.detour.provider.UpstreamOrigin;
 import dev.detour.provider.UpstreamRequest;
@@ -19,6 +22,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -30,6 +35,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslHandler;
 import java.net.ConnectException;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.Map;
@@ -41,10 +47,19 @@ import java.util.concurrent.TimeUnit;
  * One request to an upstream and the relay of its response to the client.
  *
  * <p>Lifecycle: connect (or reuse a pooled connection) → write the request → wait for the response
- * head → either read a (bounded) error body and complete with a {@link GatewayResponse.Full}, or
- * complete with a {@link GatewayResponse.Relayed} and, once the inbound side {@linkplain #start starts}
- * it, pass each body chunk straight to the client. The connection returns to the pool only after a
- * complete, keep-alive exchange; anything else closes it.
+ * head → then one of:
+ * <ul>
+ *   <li>an error status: read the (bounded) body and complete with a {@link GatewayResponse.Full};</li>
+ *   <li>a success to translate whole (a foreign dialect, not streamed): read the body, translate it, and
+ *       complete with a {@link GatewayResponse.Full};</li>
+ *   <li>a stream: wait for its first event (translated when the dialect is foreign), and only then complete
+ *       with a {@link GatewayResponse.Relayed}: until that moment the attempt can still fail over, since the
+ *       client has seen nothing;</li>
+ *   <li>any other success: complete with a {@link GatewayResponse.Relayed} at once.</li>
+ * </ul>
+ * Once the inbound side {@linkplain #start starts} a relay, each body chunk goes straight to the client
+ * (through the translator, if any). The connection returns to the pool only after a complete,
+ * keep-alive exchange; anything else closes it.
  *
  * <p>Concurrency: every method runs on the one event loop shared by the client connection and the
  * upstream connection, so no field needs synchronisation.
@@ -55,7 +70,17 @@ import java.util.concurrent.TimeUnit;
  */
 final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellable {
 
-    private enum State { CONNECTING, AWAITING_HEAD, READING_ERROR, PENDING_RELAY, RELAYING, DONE }
+    private enum State {
+        CONNECTING, AWAITING_HEAD, READING_ERROR, READING_BODY, AWAITING_FIRST, PENDING_RELAY, RELAYING, DONE
+    }
+
+    private static final String BROKE_OFF = "The provider's answer broke off (the connection closed). "
+                                            + "The answer is incomplete; retry the request.";
+    private static final String STALLED = "The provider stopped sending its answer (timeout). "
+                                          + "The answer is incomplete; retry the request.";
+
+    /** Largest successful body read whole to translate it. */
+    private static final int MAX_TRANSLATED_BODY = 64 * 1024 * 1024;
 
     private final UpstreamClient client;
     private final RequestContext ctx;
@@ -65,6 +90,7 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
     private final ByteBuf body;
     private final CompletableFuture<GatewayResponse> result;
     private final TimeoutsConfig timeouts;
+    private final ResponseTranslator translator;
 
     private State state = State.CONNECTING;
     private Channel channel;
@@ -82,6 +108,7 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
     private boolean eventStream;
     private long contentLength = -1;
     private ByteBuf errorBody;
+    private ByteBuf translatedBody;
     private Headers headers;
     private ArrayDeque<HttpContent> pending;
     private String pendingFailure;
@@ -102,6 +129,7 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
         this.body = body;
         this.result = result;
         this.timeouts = request.timeouts();
+        this.translator = request.translator();
     }
 
     void begin() {
@@ -172,16 +200,18 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
 
     private FullHttpRequest newRequest(Channel ch) {
         ByteBuf content;
-        BodyEdit edit = request.bodyEdit();
-        int base = body.readerIndex();
-        if (edit == null) {
-            content = body.retainedDuplicate();
-        } else {
+        UpstreamBody upstreamBody = request.body();
+        if (upstreamBody instanceof UpstreamBody.Splice edit) {
+            int base = body.readerIndex();
             CompositeByteBuf composite = ch.alloc().compositeBuffer(3);
             composite.addComponent(true, body.retainedSlice(base, edit.start()));
             composite.addComponent(true, Unpooled.wrappedBuffer(edit.replacement()));
             composite.addComponent(true, body.retainedSlice(base + edit.end(), body.readableBytes() - edit.end()));
             content = composite;
+        } else if (upstreamBody instanceof UpstreamBody.Replace replace) {
+            content = Unpooled.wrappedBuffer(replace.bytes());
+        } else {
+            content = body.retainedDuplicate();
         }
         FullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, request.path(), content);
         HttpHeaders h = r.headers();
@@ -217,8 +247,22 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
         scheduleIdleCheck(timeouts.idle().toNanos());
         if (code >= 200 && code < 300) {
             String type = response.headers().get(HttpHeaderNames.CONTENT_TYPE);
-            eventStream = type != null && type.regionMatches(true, 0, "text/event-stream", 0, 17);
-            contentLength = HttpUtil.getContentLength(response, -1L);
+            if (translator != null) {
+                eventStream = request.stream();
+                headers = translatedHeaders(headers, eventStream);
+                if (!eventStream) {
+                    state = State.READING_BODY;
+                    translatedBody = channel.alloc().heapBuffer(4096);
+                    return;
+                }
+            } else {
+                eventStream = type != null && type.regionMatches(true, 0, "text/event-stream", 0, 17);
+                contentLength = HttpUtil.getContentLength(response, -1L);
+            }
+            if (eventStream) {
+                state = State.AWAITING_FIRST;
+                return;
+            }
             state = State.PENDING_RELAY;
             result.complete(new GatewayResponse.Relayed(status, headers, this));
         } else {
@@ -239,21 +283,140 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
                     finishError();
                 }
                 break;
+            case READING_BODY:
+                ByteBuf chunk = content.content();
+                if (translatedBody.readableBytes() + chunk.readableBytes() > MAX_TRANSLATED_BODY) {
+                    content.release();
+                    fail(UpstreamException.Kind.PROTOCOL, origin.hostHeader() + " answered more than "
+                                                          + MAX_TRANSLATED_BODY + " bytes");
+                    return;
+                }
+                translatedBody.writeBytes(chunk);
+                content.release();
+                if (content instanceof LastHttpContent) {
+                    finishTranslatedBody();
+                }
+                break;
+            case AWAITING_FIRST:
             case PENDING_RELAY:
+            case RELAYING:
+                HttpContent out;
+                try {
+                    out = translator == null ? content : translate(content);
+                } catch (StreamFailure f) {
+                    streamFailed(f);
+                    return;
+                }
+                if (state == State.RELAYING) {
+                    forward(out);
+                    return;
+                }
+                boolean last = out instanceof LastHttpContent;
+                if (!out.content().isReadable() && !last) {
+                    out.release(); // nothing for the client yet (a comment, a partial event)
+                    return;
+                }
                 if (pending == null) {
                     pending = new ArrayDeque<>(4);
                 }
-                pending.add(content);
+                pending.add(out);
                 // Hold further reads until the client side takes over, so the queue stays small.
                 pauseUpstream();
-                break;
-            case RELAYING:
-                forward(content);
+                if (state == State.AWAITING_FIRST) {
+                    // The first event is here: from now on the client will see this attempt's answer.
+                    state = State.PENDING_RELAY;
+                    result.complete(new GatewayResponse.Relayed(status, headers, this));
+                }
                 break;
             default:
                 content.release();
                 break;
         }
+    }
+
+    /** Returns the translation of {@code content}; releases {@code content}. */
+    private HttpContent translate(HttpContent content) throws StreamFailure {
+        ByteBuf out = channel == null ? Unpooled.buffer() : channel.alloc().buffer();
+        boolean last = content instanceof LastHttpContent;
+        try {
+            ByteBuf in = content.content();
+            ByteBufSink sink = new ByteBufSink(out);
+            if (in.isReadable()) {
+                ByteBuffer view = in.nioBufferCount() == 1 ? in.nioBuffer() : ByteBuffer.wrap(ByteBufUtil.getBytes(in));
+                translator.translateStream(view, sink);
+            }
+            if (last) {
+                translator.endStream(sink);
+            }
+        } catch (StreamFailure f) {
+            out.release();
+            throw f;
+        } catch (ResponseTranslator.TranslationException e) {
+            out.release();
+            throw new StreamFailure(UpstreamVerdict.of(UpstreamVerdict.Kind.SERVER_ERROR, "untranslatable_stream"),
+                                    "The provider sent a stream Detour could not translate: " + e.getMessage());
+        } catch (RuntimeException e) {
+            out.release();
+            throw e;
+        } finally {
+            content.release();
+        }
+        return last ? new DefaultLastHttpContent(out) : new DefaultHttpContent(out);
+    }
+
+    private void streamFailed(StreamFailure f) {
+        switch (state) {
+            case AWAITING_FIRST:
+                state = State.DONE;
+                release();
+                result.completeExceptionally(new UpstreamException(UpstreamException.Kind.STREAM_ERROR,
+                                                                   f.clientMessage(), f.verdict()));
+                break;
+            case PENDING_RELAY:
+                pendingFailure = f.clientMessage();
+                detachAndClose();
+                break;
+            case RELAYING:
+                detachAndClose();
+                breakRelay(f.clientMessage());
+                break;
+            default:
+                break;
+        }
+    }
+
+    private void finishTranslatedBody() {
+        byte[] upstreamBytes = ByteBufUtil.getBytes(translatedBody);
+        translatedBody.release();
+        translatedBody = null;
+        state = State.DONE;
+        cancelTimers();
+        releaseConnection();
+        byte[] translated;
+        try {
+            translated = translator.translateBody(upstreamBytes);
+        } catch (ResponseTranslator.TranslationException e) {
+            result.completeExceptionally(new UpstreamException(UpstreamException.Kind.PROTOCOL,
+                    origin.hostHeader() + " answered in an unexpected format: " + e.getMessage()));
+            return;
+        }
+        result.complete(new GatewayResponse.Full(status, headers, translated));
+    }
+
+    private static Headers translatedHeaders(Headers upstream, boolean stream) {
+        Headers.Builder b = Headers.builder();
+        b.add("content-type", stream ? "text/event-stream" : "application/json");
+        if (stream) {
+            b.add("cache-control", "no-cache");
+        }
+        String upstreamId = upstream.get("request-id");
+        if (upstreamId == null) {
+            upstreamId = upstream.get("x-amzn-requestid");
+        }
+        if (upstreamId != null) {
+            b.add("x-detour-upstream-request-id", upstreamId);
+        }
+        return b.build();
     }
 
     void onReadComplete() {
@@ -372,14 +535,16 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
                                                     + (cause == null ? "" : ": " + cause.getMessage()));
                 break;
             case READING_ERROR:
+            case READING_BODY:
+            case AWAITING_FIRST:
                 fail(UpstreamException.Kind.CLOSED, origin.hostHeader() + " closed the connection mid-response");
                 break;
             case PENDING_RELAY:
-                pendingFailure = origin.hostHeader() + " closed the connection mid-response";
+                pendingFailure = BROKE_OFF;
                 channel = null;
                 break;
             case RELAYING:
-                breakRelay(origin.hostHeader() + " closed the connection mid-response");
+                breakRelay(BROKE_OFF);
                 break;
             default:
                 break;
@@ -391,15 +556,17 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
             case CONNECTING:
             case AWAITING_HEAD:
             case READING_ERROR:
+            case READING_BODY:
+            case AWAITING_FIRST:
                 fail(kind, origin.hostHeader() + " timed out (" + kind.name().toLowerCase() + ")");
                 break;
             case PENDING_RELAY:
-                pendingFailure = "upstream timed out (" + kind.name().toLowerCase() + ")";
+                pendingFailure = STALLED;
                 detachAndClose();
                 break;
             case RELAYING:
                 detachAndClose();
-                breakRelay("upstream timed out (" + kind.name().toLowerCase() + ")");
+                breakRelay(STALLED);
                 break;
             default:
                 break;
@@ -446,6 +613,10 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
             errorBody.release();
             errorBody = null;
         }
+        if (translatedBody != null) {
+            translatedBody.release();
+            translatedBody = null;
+        }
         if (pending != null) {
             HttpContent c;
             while ((c = pending.poll()) != null) {
@@ -490,7 +661,8 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
     }
 
     private void checkIdle() {
-        if (state != State.READING_ERROR && state != State.PENDING_RELAY && state != State.RELAYING) {
+        if (state != State.READING_ERROR && state != State.READING_BODY && state != State.AWAITING_FIRST
+            && state != State.PENDING_RELAY && state != State.RELAYING) {
             return;
         }
         long idle = timeouts.idle().toNanos();

@@ -1,0 +1,22 @@
+package dev.detour.provider;
+
+import dev.detour.config.ProviderType;
+
+/**
+ * Finds the adapter of a provider type: the one place a new dialect is registered.
+ */
+public final class ProviderAdapters {
+
+    private ProviderAdapters() {
+    }
+
+    /** Returns the adapter for {@code type}'s dialect. */
+    public static ProviderAdapter forType(ProviderType type) {
+        switch (type.dialect()) {
+            case OPENAI:
+            case MOCK: // the mock speaks OpenAI's dialect; its transport answers in-process
+            default:
+                return OpenAiAdapter.INSTANCE;
+        }
+    }
+}

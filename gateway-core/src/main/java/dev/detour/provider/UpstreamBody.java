@@ -1,0 +1,44 @@
+package dev.detour.provider;
+
+import java.util.Objects;
+
+/**
+ * The body an attempt sends upstream, described relative to the client's body so that the common
+ * case costs no copy.
+ */
+public sealed interface UpstreamBody permits UpstreamBody.PassThrough, UpstreamBody.Splice, UpstreamBody.Replace {
+
+    /** The client's body, byte for byte. */
+    UpstreamBody PASS_THROUGH = new PassThrough();
+
+    /** The client's body, byte for byte: a provider of the same dialect with the same model name. */
+    final class PassThrough implements UpstreamBody {
+        private PassThrough() {
+        }
+
+        @Override
+        public String toString() {
+            return "PassThrough";
+        }
+    }
+
+    /**
+     * The client's body with bytes {@code [start, end)} replaced by {@code replacement}: the model name
+     * mapped, everything else forwarded as the same bytes.
+     */
+    record Splice(int start, int end, byte[] replacement) implements UpstreamBody {
+        public Splice {
+            Objects.requireNonNull(replacement, "replacement");
+            if (start < 0 || end < start) {
+                throw new IllegalArgumentException("range: [" + start + ", " + end + ") (expected: 0 <= start <= end)");
+            }
+        }
+    }
+
+    /** A new body in another dialect, produced by an adapter. */
+    record Replace(byte[] bytes) implements UpstreamBody {
+        public Replace {
+            Objects.requireNonNull(bytes, "bytes");
+        }
+    }
+}
