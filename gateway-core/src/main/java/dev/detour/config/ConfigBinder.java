@@ -38,6 +38,11 @@ final class ConfigBinder {
     private static final Map<String, ServerConfig.TransportKind> TRANSPORTS =
             choices(ServerConfig.TransportKind.values());
     private static final Map<String, LoggingConfig.Format> FORMATS = choices(LoggingConfig.Format.values());
+    private static final Map<String, PoolConfig.Strategy> POOL_STRATEGIES = choices(PoolConfig.Strategy.values());
+    private static final Map<String, ExhaustionMode> EXHAUSTION_MODES = choices(ExhaustionMode.values());
+    private static final Map<String, RouteConfig.Strategy> ROUTE_STRATEGIES = choices(RouteConfig.Strategy.values());
+    private static final Map<String, RetryTrigger> RETRY_TRIGGERS = choices(RetryTrigger.values());
+    private static final Map<String, RouteConfig.Affinity> AFFINITIES = choices(RouteConfig.Affinity.values());
     private static final Map<String, ProviderType> PROVIDER_TYPES = providerTypes();
     private static final Map<String, MockFailureConfig.Kind> FAILURE_KINDS = failureKinds();
 
@@ -160,7 +165,8 @@ final class ConfigBinder {
     }
 
     private Optional<ProviderConfig> provider(String name, YamlNode node) {
-        YamlMapping m = node.asMapping("type", "base-url", "keys", "headers", "mock", "options");
+        YamlMapping m = node.asMapping("type", "base-url", "keys", "headers", "mock", "options", "pool");
+        PoolConfig pool = m.get("pool").map(ConfigBinder::pool).orElse(PoolConfig.DEFAULT);
         Optional<ProviderType> type = m.require("type").flatMap(this::providerType);
         Set<String> keyIds = new LinkedHashSet<>();
         Optional<YamlNode> keysNode = m.get("keys");
@@ -204,7 +210,7 @@ final class ConfigBinder {
             return Optional.empty();
         }
         return Optional.of(new ProviderConfig(name, type.get(), baseUrl.get(), keys.orElseGet(List::of), headers,
-                                              mock, options));
+                                              mock, options, pool));
     }
 
     /** Returns every option of {@code type}: the configured value or the default; reports unknown and missing ones. */
@@ -285,6 +291,26 @@ final class ConfigBinder {
      * Returns the keys, adding every id seen to {@code ids} even when its key has another problem, so
      * mock failures naming it are not reported as well. Empty when any key has a problem.
      */
+    private static KeyQuotas quotas(YamlNode node) {
+        YamlMapping m = node.asMapping("requests-per-minute", "tokens-per-minute", "requests-per-day", "tokens-per-day");
+        return new KeyQuotas(
+                m.get("requests-per-minute").flatMap(n -> n.integer(0, Integer.MAX_VALUE)).orElse(0),
+                m.get("tokens-per-minute").flatMap(n -> n.integer(0, Integer.MAX_VALUE)).orElse(0),
+                m.get("requests-per-day").flatMap(n -> n.integer(0, Integer.MAX_VALUE)).orElse(0),
+                m.get("tokens-per-day").flatMap(n -> n.integer(0, Integer.MAX_VALUE)).orElse(0));
+    }
+
+    private static PoolConfig pool(YamlNode node) {
+        YamlMapping m = node.asMapping("strategy", "cooldown", "max-cooldown", "exhausted-for", "on-exhausted");
+        PoolConfig d = PoolConfig.DEFAULT;
+        return new PoolConfig(
+                m.get("strategy").flatMap(n -> n.oneOf(POOL_STRATEGIES)).orElse(d.strategy()),
+                duration(m, "cooldown", d.cooldown()),
+                duration(m, "max-cooldown", d.maxCooldown()),
+                duration(m, "exhausted-for", d.exhaustedFor()),
+                m.get("on-exhausted").flatMap(n -> n.oneOf(EXHAUSTION_MODES)).orElse(d.onExhausted()));
+    }
+
     private Optional<List<ApiKeyConfig>> keys(YamlNode node, Set<String> ids) {
         Optional<List<YamlNode>> items = node.asList();
         if (items.isEmpty()) {
@@ -294,12 +320,16 @@ final class ConfigBinder {
         List<ApiKeyConfig> keys = new ArrayList<>();
         boolean ok = true;
         for (YamlNode item : items.get()) {
-            YamlMapping m = item.asMapping("id", "value");
+            YamlMapping m = item.asMapping("id", "value", "weight", "quota-group", "quotas", "on-exhausted");
             Optional<String> id = m.require("id").flatMap(n -> keyId(n, firstLine));
             id.ifPresent(ids::add);
             Optional<String> value = m.require("value").flatMap(this::keyValue);
+            int weight = m.get("weight").flatMap(n -> n.integer(1, 1_000_000)).orElse(1);
+            Optional<String> group = m.get("quota-group").flatMap(YamlNode::nonBlankString);
+            KeyQuotas quotas = m.get("quotas").map(ConfigBinder::quotas).orElse(KeyQuotas.NONE);
+            Optional<ExhaustionMode> onExhausted = m.get("on-exhausted").flatMap(n -> n.oneOf(EXHAUSTION_MODES));
             if (id.isPresent() && value.isPresent()) {
-                keys.add(new ApiKeyConfig(id.get(), Secret.of(value.get())));
+                keys.add(new ApiKeyConfig(id.get(), Secret.of(value.get()), weight, group, quotas, onExhausted));
             } else {
                 ok = false;
             }
@@ -411,7 +441,8 @@ final class ConfigBinder {
     }
 
     private Optional<RouteConfig> route(YamlNode node, TimeoutsConfig base, Map<String, Integer> firstLine) {
-        YamlMapping m = node.asMapping("model", "timeouts", "targets");
+        YamlMapping m = node.asMapping("model", "timeouts", "targets", "strategy", "retry-on", "max-attempts",
+                                       "deadline", "max-wait", "context-fallback", "circuit-breaker", "affinity");
         Optional<String> model = m.require("model").flatMap(YamlNode::nonBlankString);
         model.ifPresent(name -> {
             YamlNode modelNode = m.get("model").get();
@@ -434,14 +465,53 @@ final class ConfigBinder {
             target.ifPresent(targets::add);
             ok &= target.isPresent();
         }
+        RouteConfig.Strategy strategy = m.get("strategy").flatMap(n -> n.oneOf(ROUTE_STRATEGIES))
+                .orElse(RouteConfig.Strategy.FALLBACK);
+        Set<RetryTrigger> retryOn = m.get("retry-on").map(ConfigBinder::retryOn).orElseGet(RetryTrigger::all);
+        int maxAttempts = m.get("max-attempts").flatMap(n -> n.integer(1, 100)).orElse(RouteConfig.DEFAULT_MAX_ATTEMPTS);
+        Duration deadline = duration(m, "deadline", Duration.ZERO);
+        Duration maxWait = duration(m, "max-wait", RouteConfig.DEFAULT_MAX_WAIT);
+        Optional<TargetConfig> contextFallback = Optional.empty();
+        Optional<YamlNode> fallbackNode = m.get("context-fallback");
+        if (fallbackNode.isPresent()) {
+            contextFallback = target(fallbackNode.get(), model);
+            ok &= contextFallback.isPresent();
+        }
+        BreakerConfig breaker = m.get("circuit-breaker").map(ConfigBinder::breaker).orElse(BreakerConfig.DEFAULT);
+        RouteConfig.Affinity affinity = m.get("affinity").flatMap(n -> n.oneOf(AFFINITIES))
+                .orElse(RouteConfig.Affinity.SESSION);
         if (model.isEmpty() || !ok || targets.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(new RouteConfig(model.get(), targets, timeouts));
+        return Optional.of(new RouteConfig(model.get(), targets, timeouts, strategy, retryOn, maxAttempts, deadline,
+                                           maxWait, contextFallback, breaker, affinity));
+    }
+
+    private static Set<RetryTrigger> retryOn(YamlNode node) {
+        Set<RetryTrigger> triggers = java.util.EnumSet.noneOf(RetryTrigger.class);
+        for (YamlNode item : node.asList().orElseGet(List::of)) {
+            item.oneOf(RETRY_TRIGGERS).ifPresent(triggers::add);
+        }
+        return triggers;
+    }
+
+    private static BreakerConfig breaker(YamlNode node) {
+        YamlMapping m = node.asMapping("failures", "failure-rate", "window", "min-calls", "open-for");
+        BreakerConfig d = BreakerConfig.DEFAULT;
+        int window = m.get("window").flatMap(n -> n.integer(1, 10_000)).orElse(d.window());
+        int minCalls = m.get("min-calls").flatMap(n -> n.integer(1, 10_000)).orElse(Math.min(d.minCalls(), window));
+        if (minCalls > window) {
+            m.get("min-calls").ifPresent(n -> n.report("expected at most window (" + window + "), got " + minCalls));
+            return d;
+        }
+        return new BreakerConfig(
+                m.get("failures").flatMap(n -> n.integer(0, 10_000)).orElse(d.consecutiveFailures()),
+                m.get("failure-rate").flatMap(YamlNode::fraction).orElse(d.failureRate()),
+                window, minCalls, duration(m, "open-for", d.openFor()));
     }
 
     private Optional<TargetConfig> target(YamlNode node, Optional<String> routeModel) {
-        YamlMapping m = node.asMapping("provider", "model");
+        YamlMapping m = node.asMapping("provider", "model", "weight", "params");
         Optional<String> provider = m.require("provider").flatMap(YamlNode::nonBlankString);
         if (provider.isPresent() && !providerNames.contains(provider.get())) {
             String known = providerNames.isEmpty() ? "none" : String.join(", ", providerNames);
@@ -452,10 +522,27 @@ final class ConfigBinder {
         Optional<String> model = m.get("model").isPresent()
                 ? m.get("model").get().nonBlankString()
                 : routeModel;
-        if (provider.isEmpty() || model.isEmpty()) {
+        int weight = m.get("weight").flatMap(n -> n.integer(1, 1_000_000)).orElse(1);
+        Map<String, Object> params = new LinkedHashMap<>();
+        boolean paramsOk = true;
+        Optional<YamlNode> paramsNode = m.get("params");
+        if (paramsNode.isPresent()) {
+            for (YamlMapping.Entry entry : paramsNode.get().asMapping().entries()) {
+                if (entry.name().equals("model") || entry.name().equals("stream")) {
+                    entry.key().report("cannot be overridden (set the target's model, and let the client choose "
+                                       + "whether to stream)");
+                    paramsOk = false;
+                    continue;
+                }
+                Optional<Object> value = entry.value().plainValue();
+                paramsOk &= value.isPresent();
+                value.ifPresent(v -> params.put(entry.name(), v));
+            }
+        }
+        if (provider.isEmpty() || model.isEmpty() || !paramsOk) {
             return Optional.empty();
         }
-        return Optional.of(new TargetConfig(provider.get(), model.get()));
+        return Optional.of(new TargetConfig(provider.get(), model.get(), weight, params));
     }
 
     private static Duration duration(YamlMapping m, String key, Duration fallback) {
@@ -469,7 +556,7 @@ final class ConfigBinder {
     private static <E extends Enum<E>> Map<String, E> choices(E[] values) {
         Map<String, E> choices = new LinkedHashMap<>();
         for (E value : values) {
-            choices.put(value.name().toLowerCase(Locale.ROOT), value);
+            choices.put(value.name().toLowerCase(Locale.ROOT).replace('_', '-'), value);
         }
         return choices;
     }

@@ -17,24 +17,33 @@ import java.util.Objects;
  * @param mock    behaviour of a {@code mock} provider; {@link MockConfig#DEFAULT} for other types
  * @param options dialect-specific settings (see {@link ProviderType}), every known option present with its
  *                value or default
+ * @param pool    how the key pool picks keys and reacts to limit signals
  */
 public record ProviderConfig(String name, ProviderType type, URI baseUrl, List<ApiKeyConfig> keys,
-                             Map<String, String> headers, MockConfig mock, Map<String, String> options) {
+                             Map<String, String> headers, MockConfig mock, Map<String, String> options,
+                             PoolConfig pool) {
 
     public ProviderConfig {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(baseUrl, "baseUrl");
         Objects.requireNonNull(mock, "mock");
+        Objects.requireNonNull(pool, "pool");
         keys = List.copyOf(keys);
         headers = Map.copyOf(headers);
         options = Map.copyOf(options);
     }
 
-    /** Returns a provider without options. */
+    /** Returns a provider without options, with the default pool. */
     public ProviderConfig(String name, ProviderType type, URI baseUrl, List<ApiKeyConfig> keys,
                           Map<String, String> headers, MockConfig mock) {
-        this(name, type, baseUrl, keys, headers, mock, Map.of());
+        this(name, type, baseUrl, keys, headers, mock, Map.of(), PoolConfig.DEFAULT);
+    }
+
+    /** Returns a provider with the default pool. */
+    public ProviderConfig(String name, ProviderType type, URI baseUrl, List<ApiKeyConfig> keys,
+                          Map<String, String> headers, MockConfig mock, Map<String, String> options) {
+        this(name, type, baseUrl, keys, headers, mock, options, PoolConfig.DEFAULT);
     }
 
     /** Returns option {@code name}, or its default for this type. */
@@ -47,6 +56,6 @@ public record ProviderConfig(String name, ProviderType type, URI baseUrl, List<A
     @Override
     public String toString() {
         return "ProviderConfig[name=" + name + ", type=" + type.yamlName() + ", baseUrl=" + baseUrl + ", keys=" + keys
-               + ", headers=" + new java.util.TreeSet<>(headers.keySet()) + ", mock=" + mock + ", options=" + options + "]";
+               + ", headers=" + new java.util.TreeSet<>(headers.keySet()) + ", mock=" + mock + ", options=" + options + ", pool=" + pool + "]";
     }
 }

@@ -250,6 +250,83 @@ final class YamlNode {
         return "'" + shown + "'";
     }
 
+    /**
+     * Returns the node as a plain JSON-like value: {@code String}, {@code Long}, {@code Double},
+     * {@code Boolean}, {@code List} or {@code Map} (keys in order); a null is reported. Plain scalars keep
+     * their YAML type; quoted ones and substituted ones are strings.
+     */
+    Optional<Object> plainValue() {
+        if (node instanceof MappingNode) {
+            YamlMapping m = asMapping();
+            Map<String, Object> values = new java.util.LinkedHashMap<>();
+            boolean ok = true;
+            for (YamlMapping.Entry entry : m.entries()) {
+                Optional<Object> v = entry.value().plainValue();
+                ok &= v.isPresent();
+                v.ifPresent(value -> values.put(entry.name(), value));
+            }
+            return ok ? Optional.of(values) : Optional.empty();
+        }
+        if (node instanceof SequenceNode) {
+            List<Object> values = new ArrayList<>();
+            boolean ok = true;
+            for (YamlNode element : asList().orElseGet(List::of)) {
+                Optional<Object> v = element.plainValue();
+                ok &= v.isPresent();
+                v.ifPresent(values::add);
+            }
+            return ok ? Optional.of(values) : Optional.empty();
+        }
+        if (isNull()) {
+            report("expected a value, got nothing (to leave a field as the client sent it, leave it out)");
+            return Optional.empty();
+        }
+        ScalarNode scalarNode = (ScalarNode) node;
+        Optional<Scalar> scalar = scalar("a value");
+        if (scalar.isEmpty()) {
+            return Optional.empty();
+        }
+        if (!scalarNode.isPlain() || !scalar.get().raw().equals(scalar.get().value())) {
+            return Optional.of(scalar.get().value());
+        }
+        String text = scalar.get().value();
+        try {
+            if (Tag.INT.equals(scalarNode.getTag())) {
+                return Optional.of(Long.parseLong(text.replace("_", "")));
+            }
+            if (Tag.FLOAT.equals(scalarNode.getTag())) {
+                return Optional.of(Double.parseDouble(text.replace("_", "")));
+            }
+        } catch (NumberFormatException e) {
+            return Optional.of(text); // YAML 1.1 spellings (0x1F, 1:30) Java does not read: keep the text
+        }
+        if (Tag.BOOL.equals(scalarNode.getTag()) && (text.equals("true") || text.equals("false"))) {
+            return Optional.of(Boolean.parseBoolean(text));
+        }
+        return Optional.of(text);
+    }
+
+    /** Returns a fraction from 0 (exclusive) to 1: {@code 0.5} or {@code 50%}. */
+    Optional<Double> fraction() {
+        Optional<Scalar> scalar = scalar("a fraction such as 0.5 or 50%");
+        if (scalar.isEmpty()) {
+            return Optional.empty();
+        }
+        String text = scalar.get().value().trim();
+        try {
+            double value = text.endsWith("%")
+                    ? Double.parseDouble(text.substring(0, text.length() - 1).trim()) / 100
+                    : Double.parseDouble(text);
+            if (value > 0 && value <= 1) {
+                return Optional.of(value);
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        report("expected a fraction above 0 and at most 1, such as 0.5 or 50%, got " + scalar.get().shown());
+        return Optional.empty();
+    }
+
     private Optional<Scalar> scalar(String expected) {
         if (isNull() || !(node instanceof ScalarNode scalar)) {
             report("expected " + expected + ", got " + describe());

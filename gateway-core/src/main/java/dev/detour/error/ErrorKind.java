@@ -17,6 +17,7 @@ public enum ErrorKind {
     PAYLOAD_TOO_LARGE(413, "invalid_request_error"),
     URI_TOO_LONG(414, "invalid_request_error"),
     UNSUPPORTED_MEDIA_TYPE(415, "invalid_request_error"),
+    EXPECTATION_FAILED(417, "invalid_request_error"),
     HEADERS_TOO_LARGE(431, "invalid_request_error"),
     RATE_LIMITED(429, "rate_limit_error"),
     INTERNAL(500, "server_error"),

@@ -25,6 +25,10 @@ public final class RequestContext {
     private final long startNanos;
     private Route route;
     private Map<AttributeKey<?>, Object> attributes;
+    private RequestBody attemptBody;
+    private Runnable[] onComplete;
+    private volatile boolean cancelled;
+    private int onCompleteCount;
 
     // Filled in by the dispatcher, read by the access log and response headers.
     private String provider = "-";
@@ -65,9 +69,66 @@ public final class RequestContext {
         return headers;
     }
 
-    /** Returns the request body, still owned by the server. */
+    /**
+     * Returns the request body of the current attempt: the client's, still owned by the server, or the
+     * one {@link #attemptBody(byte[])} set.
+     */
     public RequestBody body() {
+        return attemptBody != null ? attemptBody : body;
+    }
+
+    /** Returns whether the current attempt sends a body other than the client's. */
+    public boolean bodyReplaced() {
+        return attemptBody != null;
+    }
+
+    /** Returns the client's body as sent. */
+    public RequestBody clientBody() {
         return body;
+    }
+
+    /**
+     * Sets the body of the current attempt (a target's parameter overrides applied), or {@code null}
+     * to go back to the client's.
+     */
+    public void attemptBody(byte[] bytes) {
+        this.attemptBody = bytes == null ? null : new ByteArrayBody(bytes);
+    }
+
+    /** Returns the bytes of a body set with {@link #attemptBody(byte[])}, or {@code null}. */
+    public byte[] attemptBodyBytes() {
+        return attemptBody == null ? null : ((ByteArrayBody) attemptBody).bytes;
+    }
+
+    /** Marks the request as abandoned by its client: no further attempt is made. Any thread. */
+    public void cancel() {
+        cancelled = true;
+    }
+
+    /** Returns whether the client abandoned the request. */
+    public boolean cancelled() {
+        return cancelled;
+    }
+
+    /** Runs {@code action} when the response has been written whole, or the exchange ended otherwise. */
+    public void onComplete(Runnable action) {
+        if (onComplete == null) {
+            onComplete = new Runnable[2];
+        } else if (onCompleteCount == onComplete.length) {
+            onComplete = java.util.Arrays.copyOf(onComplete, onCompleteCount * 2);
+        }
+        onComplete[onCompleteCount++] = action;
+    }
+
+    /** Runs the completion actions, once. Called by the server when the exchange ends. */
+    public void complete() {
+        Runnable[] actions = onComplete;
+        int n = onCompleteCount;
+        onComplete = null;
+        onCompleteCount = 0;
+        for (int i = 0; i < n; i++) {
+            actions[i].run();
+        }
     }
 
     /** Returns the fields sniffed from the body: model, stream, user. */
@@ -146,6 +207,24 @@ public final class RequestContext {
         this.upstreamModel = model;
         this.keyId = key;
         this.attempts++;
+    }
+
+    private static final class ByteArrayBody implements RequestBody {
+        private final byte[] bytes;
+
+        ByteArrayBody(byte[] bytes) {
+            this.bytes = bytes;
+        }
+
+        @Override
+        public int length() {
+            return bytes.length;
+        }
+
+        @Override
+        public java.io.InputStream newInputStream() {
+            return new java.io.ByteArrayInputStream(bytes);
+        }
     }
 
     /** Returns the time from sending upstream to the response headers, in nanoseconds, or -1. */

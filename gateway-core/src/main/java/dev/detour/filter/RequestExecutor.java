@@ -21,8 +21,23 @@ public interface RequestExecutor extends Executor {
         public void execute(Runnable command) {
             command.run();
         }
+
+        @Override
+        public Cancellable schedule(Runnable command, long delayNanos) {
+            throw new UnsupportedOperationException("DIRECT cannot schedule; use a test executor with a fake clock");
+        }
     };
 
     /** Returns whether the calling thread is this executor's. */
     boolean inExecutor();
+
+    /** Runs {@code command} on this executor after {@code delayNanos}, without blocking anyone meanwhile. */
+    Cancellable schedule(Runnable command, long delayNanos);
+
+    /** A scheduled task that can be called off. */
+    @FunctionalInterface
+    interface Cancellable {
+        /** Calls the task off if it has not run; idempotent. */
+        void cancel();
+    }
 }

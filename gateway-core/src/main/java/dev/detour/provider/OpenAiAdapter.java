@@ -45,7 +45,9 @@ public final class OpenAiAdapter implements ProviderAdapter {
             headers.add(h.getKey(), h.getValue());
         }
         UpstreamBody body = UpstreamBody.PASS_THROUGH;
-        if (!target.model().equals(ctx.sniffed().model())) {
+        if (ctx.bodyReplaced()) {
+            body = new UpstreamBody.Replace(ctx.attemptBodyBytes());
+        } else if (!target.model().equals(ctx.sniffed().model())) {
             body = new UpstreamBody.Splice(ctx.sniffed().modelValueStart(), ctx.sniffed().modelValueEnd(),
                                            target.modelJson());
         }
@@ -109,7 +111,16 @@ public final class OpenAiAdapter implements ProviderAdapter {
         String type = status >= 500 ? "upstream_error" : status == 429 ? "rate_limit_error" : "invalid_request_error";
         byte[] json = ErrorResponses.body(type, "The provider answered HTTP " + status + " without an error "
                                                 + "description (" + verdict.detail() + ").", verdict.detail(), null);
-        return new GatewayResponse.Full(status, Headers.of("content-type", "application/json"), json);
+        // Keep what helps the client (retry-after, rate-limit headers); only the body's type changes.
+        Headers.Builder kept = Headers.builder();
+        for (int i = 0; i < headers.size(); i++) {
+            String name = headers.name(i);
+            if (!name.equalsIgnoreCase("content-type") && !name.equalsIgnoreCase("content-encoding")) {
+                kept.add(name, headers.value(i));
+            }
+        }
+        kept.add("content-type", "application/json");
+        return new GatewayResponse.Full(status, kept.build(), json);
     }
 
     /**

@@ -1,45 +1,60 @@
 package dev.detour.routing;
 
 import dev.detour.api.InvalidRequestException;
-import dev.detour.config.ApiKeyConfig;
+import dev.detour.config.RouteConfig;
 import dev.detour.error.ErrorKind;
 import dev.detour.error.ErrorResponses;
 import dev.detour.filter.FilterChain;
 import dev.detour.filter.FilterOrder;
 import dev.detour.filter.GatewayFilter;
 import dev.detour.filter.GatewayResponse;
+import dev.detour.filter.Headers;
 import dev.detour.filter.RequestContext;
+import dev.detour.keys.KeyPool;
+import dev.detour.keys.KeyState;
+import dev.detour.keys.PooledKey;
 import dev.detour.provider.ProviderAdapter;
 import dev.detour.provider.UpstreamException;
 import dev.detour.provider.UpstreamRequest;
 import dev.detour.provider.UpstreamTransport;
 import dev.detour.provider.UpstreamVerdict;
-import java.time.Clock;
-import java.time.Duration;
+import dev.detour.time.NanoClock;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Function;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The terminal filter: sends the request to the route's targets through the upstream transport.
+ * The terminal filter: sends the request upstream, moving to another key or target whenever the
+ * {@link FallbackRouter} says an outcome allows it, so that no client sees a 429 while any key or
+ * target still has capacity.
  *
- * <p>Targets are tried in order while an attempt fails before anything reached the client and the
- * provider cannot have served it (no connection, or an error inside a stream before its first
- * event). Any other outcome is the answer: upstream errors in OpenAI's envelope with their status,
- * timeouts as 504 and broken connections as 502.
+ * <p>Each attempt's outcome is reported to the key's pool, the target's circuit breaker and its
+ * latency figures. Streams fail over only before their first event reaches the client (the transport
+ * commits a stream at that moment). When nothing can serve, the client gets what helps it most: 429
+ * with the soonest {@code Retry-After} when keys are exhausted, 503 when targets are failing or no key
+ * is usable, otherwise the last upstream error, translated.
  *
- * <p>Stateless and thread-safe.
+ * <p>Stateless and thread-safe; the per-request state is an {@link AttemptLog}.
  */
 public final class DispatchFilter implements GatewayFilter {
 
-    private final UpstreamTransport transport;
-    private final Clock clock;
+    private static final Logger LOG = LoggerFactory.getLogger(DispatchFilter.class);
+    private static final byte[] EMPTY = new byte[0];
 
-    /** Creates a dispatcher over {@code transport}, reading wall-clock time from {@code clock}. */
-    public DispatchFilter(UpstreamTransport transport, Clock clock) {
+    private final UpstreamTransport transport;
+    private final NanoClock clock;
+    private final FallbackRouter router = FallbackRouter.INSTANCE;
+    private final AffinityTable affinity = new AffinityTable();
+
+    /** Creates a dispatcher over {@code transport}, reading time from {@code clock}. */
+    public DispatchFilter(UpstreamTransport transport, NanoClock clock) {
         this.transport = Objects.requireNonNull(transport, "transport");
         this.clock = Objects.requireNonNull(clock, "clock");
     }
@@ -56,55 +71,242 @@ public final class DispatchFilter implements GatewayFilter {
 
     @Override
     public CompletionStage<GatewayResponse> filter(RequestContext ctx, FilterChain next) {
-        return attempt(ctx, 0);
+        Route route = ctx.route();
+        AttemptLog log = new AttemptLog(router.order(route), clock.nanoTime() + route.deadline().toNanos());
+        String session = session(ctx, route.config().affinity());
+        if (session != null) {
+            AffinityTable.Pin pin = affinity.get(route, session);
+            if (pin != null) {
+                log.affinity(pin.target(), pin.keyId());
+            }
+        }
+        CompletableFuture<GatewayResponse> result = new CompletableFuture<>();
+        step(ctx, route, log, session, result);
+        return result;
     }
 
-    private CompletionStage<GatewayResponse> attempt(RequestContext ctx, int index) {
-        List<Target> targets = ctx.route().targets();
-        Target target = targets.get(index);
-        ProviderAdapter adapter = target.adapter();
-        ApiKeyConfig key = target.keys().next();
+    private void step(RequestContext ctx, Route route, AttemptLog log, String session,
+                      CompletableFuture<GatewayResponse> result) {
+        if (ctx.cancelled()) {
+            result.completeExceptionally(new UpstreamException(UpstreamException.Kind.CLOSED, "client went away"));
+            return;
+        }
+        FallbackRouter.Decision decision = router.next(route, log, clock.nanoTime());
+        if (decision instanceof FallbackRouter.Send send) {
+            attempt(ctx, route, log, session, send.target(), send.key(), result);
+        } else if (decision instanceof FallbackRouter.Wait wait) {
+            log.forgetTriedKeys();
+            ctx.executor().schedule(() -> step(ctx, route, log, session, result), wait.nanos());
+        } else {
+            result.complete(giveUp(ctx, route, log, (FallbackRouter.GiveUp) decision));
+        }
+    }
+
+    private void attempt(RequestContext ctx, Route route, AttemptLog log, String session, Target target,
+                         PooledKey key, CompletableFuture<GatewayResponse> result) {
+        log.sent(target, key);
         ctx.recordAttempt(target.provider().name(), target.model(), key.id());
+        ProviderAdapter adapter = target.adapter();
         UpstreamRequest request;
         try {
-            request = adapter.prepare(ctx, target, key);
+            applyParams(ctx, target);
+            request = adapter.prepare(ctx, target, key.config());
         } catch (InvalidRequestException e) {
-            return CompletableFuture.completedFuture(
-                    ErrorResponses.of(ErrorKind.INVALID_REQUEST, e.getMessage(), e.code(), e.param()));
+            target.keys().unclaim(key);
+            target.breaker().release(clock.nanoTime());
+            result.complete(ErrorResponses.of(ErrorKind.INVALID_REQUEST, e.getMessage(), e.code(), e.param()));
+            return;
         }
+        target.stats().started();
         CompletionStage<GatewayResponse> sent;
         try {
             sent = transport.send(ctx, request);
         } catch (RuntimeException e) {
             sent = CompletableFuture.failedFuture(e);
         }
-        return sent.handle((response, error) -> {
-            if (error == null) {
-                return CompletableFuture.completedFuture(answer(adapter, response));
+        sent.whenComplete((response, error) -> {
+            try {
+                onOutcome(ctx, route, log, session, target, key, adapter, response, error, result);
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
             }
-            Throwable cause = unwrap(error);
-            if (cause instanceof UpstreamException ue) {
-                UpstreamVerdict.Kind kind = ue.verdict().kind();
-                boolean unserved = kind == UpstreamVerdict.Kind.CONNECT_FAILED
-                                   || ue.kind() == UpstreamException.Kind.STREAM_ERROR;
-                if (unserved && index + 1 < targets.size()) {
-                    return attempt(ctx, index + 1);
-                }
-                return CompletableFuture.completedFuture(toResponse(ctx, target, ue));
-            }
-            return CompletableFuture.<GatewayResponse>failedFuture(cause);
-        }).thenCompose(Function.identity());
+        });
     }
 
-    private GatewayResponse answer(ProviderAdapter adapter, GatewayResponse response) {
-        if (response.status() < 400 || !(response instanceof GatewayResponse.Full full)) {
+    private void onOutcome(RequestContext ctx, Route route, AttemptLog log, String session, Target target,
+                           PooledKey key, ProviderAdapter adapter, GatewayResponse response, Throwable error,
+                           CompletableFuture<GatewayResponse> result) {
+        long now = clock.nanoTime();
+        UpstreamVerdict verdict;
+        GatewayResponse.Full errorResponse = null;
+        UpstreamException failure = null;
+        if (error != null) {
+            target.stats().finished();
+            Throwable cause = unwrap(error);
+            if (!(cause instanceof UpstreamException ue)) {
+                target.keys().unclaim(key);
+                target.breaker().release(now);
+                result.completeExceptionally(cause);
+                return;
+            }
+            failure = ue;
+            verdict = ue.verdict();
+            if (ctx.cancelled()) {
+                target.keys().unclaim(key);
+                target.breaker().release(now);
+                result.completeExceptionally(ue);
+                return;
+            }
+        } else if (response.status() >= 400 && response instanceof GatewayResponse.Full full) {
+            target.stats().finished();
+            errorResponse = full;
+            verdict = adapter.classify(full.status(), full.headers(), full.body(), clock.instant());
+        } else {
+            verdict = adapter.classify(response.status(), response.headers(), EMPTY, clock.instant());
+            if (verdict.kind() != UpstreamVerdict.Kind.SUCCESS) {
+                verdict = UpstreamVerdict.OK; // a 2xx/3xx is served, whatever its headers say
+            }
+            ctx.onComplete(target.stats()::finished);
+        }
+        target.keys().report(key, verdict);
+        breakerOutcome(target, verdict, now);
+        log.outcome(target, key, verdict, errorResponse, failure);
+        if (verdict.kind() == UpstreamVerdict.Kind.SUCCESS) {
+            if (ctx.upstreamNanos() >= 0) {
+                target.stats().recordLatency(ctx.upstreamNanos());
+            }
+            if (session != null) {
+                affinity.put(route, session, target, key.id());
+            }
+            if (log.attempts() > 1 && LOG.isInfoEnabled()) {
+                LOG.info("request {} served by {} after {} attempts: {}", ctx.requestId(), target, log.attempts(),
+                         log.outcomes());
+            }
+            result.complete(response);
+            return;
+        }
+        if (router.moveOn(route, log, target, verdict)) {
+            step(ctx, route, log, session, result);
+            return;
+        }
+        result.complete(answer(ctx, target, log, verdict));
+    }
+
+    private static void breakerOutcome(Target target, UpstreamVerdict verdict, long now) {
+        switch (verdict.kind()) {
+            case OVERLOADED:
+            case SERVER_ERROR:
+            case TIMEOUT:
+            case CONNECT_FAILED:
+                target.breaker().onFailure(now);
+                break;
+            case SUCCESS:
+            case CLIENT_ERROR:
+            case CONTEXT_TOO_LONG:
+                target.breaker().onSuccess();
+                break;
+            default:
+                // Key signals and unknown models say nothing about the target's health.
+                target.breaker().release(now);
+                break;
+        }
+    }
+
+    /** Returns the answer for an outcome the route does not retry. */
+    private static GatewayResponse answer(RequestContext ctx, Target target, AttemptLog log, UpstreamVerdict verdict) {
+        if (log.lastResponse() != null) {
+            GatewayResponse.Full full = log.lastResponse();
+            return target.adapter().clientError(full.status(), full.headers(), full.body(), verdict);
+        }
+        return failureResponse(ctx, target, log.lastFailure());
+    }
+
+    private GatewayResponse giveUp(RequestContext ctx, Route route, AttemptLog log, FallbackRouter.GiveUp giveUp) {
+        UpstreamVerdict last = log.lastVerdict();
+        boolean keysExhausted = giveUp.reason() == FallbackRouter.Reason.EXHAUSTED
+                                || last != null && FallbackRouter.isKeyLevel(last.kind())
+                                   && giveUp.reason() != FallbackRouter.Reason.NO_USABLE_KEY;
+        if (LOG.isInfoEnabled()) {
+            LOG.info("request {} for '{}' not served ({}): {}", ctx.requestId(), route.model(),
+                     giveUp.reason().name().toLowerCase(), log.outcomes());
+        }
+        if (keysExhausted && (last == null || FallbackRouter.isKeyLevel(last.kind()))) {
+            return exhausted(route, log, giveUp.retryAfterNanos());
+        }
+        if (giveUp.reason() == FallbackRouter.Reason.NO_USABLE_KEY && last == null) {
+            return withRetryAfter(ErrorResponses.of(ErrorKind.UNAVAILABLE, "No usable key for model '" + route.model()
+                    + "': " + describePools(route, log) + ". The gateway operator must replace or enable keys.",
+                    "no_usable_key", null), -1);
+        }
+        if (last == null || giveUp.reason() == FallbackRouter.Reason.FAILING && log.lastResponse() == null
+                            && log.lastFailure() == null) {
+            return withRetryAfter(ErrorResponses.of(ErrorKind.UNAVAILABLE, "Every target of model '" + route.model()
+                    + "' is failing and paused (circuit breakers open). Retry after "
+                    + seconds(giveUp.retryAfterNanos()) + " s.", "targets_failing", null), giveUp.retryAfterNanos());
+        }
+        if (FallbackRouter.isKeyLevel(last.kind()) && log.lastResponse() != null
+            && last.kind() == UpstreamVerdict.Kind.KEY_INVALID) {
+            return withRetryAfter(ErrorResponses.of(ErrorKind.UNAVAILABLE, "No usable key for model '" + route.model()
+                    + "': " + describePools(route, log) + ". The gateway operator must replace or enable keys.",
+                    "no_usable_key", null), -1);
+        }
+        return answer(ctx, log.lastTarget(), log, last);
+    }
+
+    /** The 429 for a route whose keys are all cooling or out of quota. */
+    private static GatewayResponse exhausted(Route route, AttemptLog log, long retryAfterNanos) {
+        String message = "All keys that can serve model '" + route.model() + "' are rate-limited or out of quota: "
+                         + describePools(route, log) + "."
+                         + (retryAfterNanos >= 0 ? " Retry after " + seconds(retryAfterNanos) + " s." : "");
+        return withRetryAfter(ErrorResponses.of(ErrorKind.RATE_LIMITED, message, "all_keys_exhausted", null),
+                              retryAfterNanos);
+    }
+
+    private static GatewayResponse withRetryAfter(GatewayResponse.Full response, long retryAfterNanos) {
+        if (retryAfterNanos < 0) {
             return response;
         }
-        UpstreamVerdict verdict = adapter.classify(full.status(), full.headers(), full.body(), clock.instant());
-        return adapter.clientError(full.status(), full.headers(), full.body(), verdict);
+        Headers headers = response.headers()
+                .with("retry-after", Long.toString(seconds(retryAfterNanos)))
+                .with("retry-after-ms", Long.toString(Math.max(1, TimeUnit.NANOSECONDS.toMillis(retryAfterNanos))));
+        return new GatewayResponse.Full(response.status(), headers, response.body());
     }
 
-    private static GatewayResponse toResponse(RequestContext ctx, Target target, UpstreamException e) {
+    /** Names each pool of the route with the state of its keys, e.g. {@code provider 'openai' (k1 cooling 12 s)}. */
+    private static String describePools(Route route, AttemptLog log) {
+        Map<KeyPool, Boolean> seen = new IdentityHashMap<>();
+        StringBuilder sb = new StringBuilder();
+        List<Target> targets = log.contextFallback() && route.contextFallback() != null
+                               ? List.of(route.contextFallback()) : route.targets();
+        for (Target t : targets) {
+            if (seen.put(t.keys(), Boolean.TRUE) != null) {
+                continue;
+            }
+            if (sb.length() > 0) {
+                sb.append("; ");
+            }
+            sb.append("provider '").append(t.provider().name()).append("' (");
+            List<KeyPool.KeySnapshot> keys = t.keys().snapshot();
+            for (int i = 0; i < keys.size(); i++) {
+                KeyPool.KeySnapshot k = keys.get(i);
+                if (i > 0) {
+                    sb.append(", ");
+                }
+                sb.append("key ").append(k.id()).append(' ').append(k.state().name().toLowerCase());
+                if (k.state() != KeyState.AVAILABLE && k.state() != KeyState.DISABLED && k.unavailableNanos() > 0) {
+                    sb.append(" for ").append(seconds(k.unavailableNanos())).append(" s");
+                }
+            }
+            sb.append(')');
+        }
+        return sb.toString();
+    }
+
+    private static long seconds(long nanos) {
+        return Math.max(1, (nanos + 999_999_999L) / 1_000_000_000L);
+    }
+
+    private static GatewayResponse failureResponse(RequestContext ctx, Target target, UpstreamException e) {
         String provider = target.provider().name();
         switch (e.kind()) {
             case CONNECT:
@@ -115,7 +317,7 @@ public final class DispatchFilter implements GatewayFilter {
             case FIRST_BYTE_TIMEOUT:
                 return ErrorResponses.of(ErrorKind.TIMEOUT,
                         "Provider '" + provider + "' did not start answering within "
-                        + human(ctx.route().timeouts().firstByte()) + ". Try again later.",
+                        + human(ctx.route().timeouts().firstByte().toMillis()) + ". Try again later.",
                         "upstream_timeout", null);
             case IDLE_TIMEOUT:
             case TOTAL_TIMEOUT:
@@ -132,8 +334,30 @@ public final class DispatchFilter implements GatewayFilter {
         }
     }
 
-    private static String human(Duration d) {
-        long ms = d.toMillis();
+    /**
+     * Sets the target's parameter overrides on the attempt's body (and its model name), or goes back
+     * to the client's body when the target has none.
+     */
+    private static void applyParams(RequestContext ctx, Target target) throws InvalidRequestException {
+        if (target.params().isEmpty()) {
+            ctx.attemptBody(null);
+            return;
+        }
+        ctx.attemptBody(ParamsOverride.apply(ctx.clientBody(), target.params(), target.model()));
+    }
+
+    private static String session(RequestContext ctx, RouteConfig.Affinity mode) {
+        if (mode == RouteConfig.Affinity.NONE) {
+            return null;
+        }
+        String header = ctx.headers().get("x-detour-session");
+        if (header != null && !header.isEmpty() && header.length() <= 256) {
+            return header;
+        }
+        return mode == RouteConfig.Affinity.USER ? ctx.sniffed().user() : null;
+    }
+
+    private static String human(long ms) {
         return ms % 1000 == 0 ? (ms / 1000) + "s" : ms + "ms";
     }
 

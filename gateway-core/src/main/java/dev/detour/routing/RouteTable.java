@@ -7,6 +7,7 @@ import dev.detour.config.ProviderConfig;
 import dev.detour.config.RouteConfig;
 import dev.detour.config.TargetConfig;
 import dev.detour.keys.KeyPool;
+import dev.detour.time.NanoClock;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -27,12 +28,14 @@ public final class RouteTable {
     private final Map<String, KeyPool> pools;
     private final List<String> modelNames;
     private final byte[] modelListJson;
+    private final long created;
 
     private RouteTable(Map<String, Route> routes, Map<String, KeyPool> pools, long created) {
         this.routes = Map.copyOf(routes);
         this.pools = Map.copyOf(pools);
         this.modelNames = List.copyOf(routes.keySet());
         this.modelListJson = renderModelList(routes, created);
+        this.created = created;
     }
 
     /**
@@ -41,9 +44,18 @@ public final class RouteTable {
      * @param createdEpochSeconds the {@code created} time shown in the model list
      */
     public static RouteTable of(GatewayConfig config, long createdEpochSeconds) {
+        return of(config, createdEpochSeconds, NanoClock.SYSTEM);
+    }
+
+    /**
+     * Resolves the routes of {@code config}, with key pools reading time from {@code clock}.
+     *
+     * @param createdEpochSeconds the {@code created} time shown in the model list
+     */
+    public static RouteTable of(GatewayConfig config, long createdEpochSeconds, NanoClock clock) {
         Map<String, KeyPool> pools = new LinkedHashMap<>();
         for (ProviderConfig provider : config.providers().values()) {
-            pools.put(provider.name(), KeyPool.of(provider.name(), provider.keys()));
+            pools.put(provider.name(), KeyPool.of(provider, clock));
         }
         Map<String, Route> routes = new LinkedHashMap<>();
         for (RouteConfig rc : config.routes()) {
@@ -54,10 +66,16 @@ public final class RouteTable {
                     throw new IllegalArgumentException("routes." + rc.model() + ": unknown provider '"
                                                        + tc.provider() + "'");
                 }
-                targets.add(new Target(provider, pools.get(provider.name()), tc.model()));
+                targets.add(new Target(provider, pools.get(provider.name()), tc.model(), tc.weight(), tc.params(),
+                                       rc.breaker()));
             }
-            routes.put(rc.model(), new Route(rc.model(), targets,
-                                             rc.timeouts().orElse(config.upstream().timeouts())));
+            Target contextFallback = rc.contextFallback().map(tc -> {
+                ProviderConfig provider = config.providers().get(tc.provider());
+                return new Target(provider, pools.get(provider.name()), tc.model(), tc.weight(), tc.params(),
+                                  rc.breaker());
+            }).orElse(null);
+            routes.put(rc.model(), new Route(rc.model(), targets, rc.timeouts().orElse(config.upstream().timeouts()),
+                                             rc, contextFallback));
         }
         return new RouteTable(routes, pools, createdEpochSeconds);
     }
@@ -75,6 +93,11 @@ public final class RouteTable {
     /** Returns the key pools by provider name. */
     public Map<String, KeyPool> pools() {
         return pools;
+    }
+
+    /** Returns the {@code created} time the model list shows, in epoch seconds. */
+    public long created() {
+        return created;
     }
 
     /** Returns the {@code GET /v1/models} body in OpenAI's list format. */

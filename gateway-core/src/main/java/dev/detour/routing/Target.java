@@ -1,6 +1,7 @@
 package dev.detour.routing;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import dev.detour.config.BreakerConfig;
 import dev.detour.config.ProviderConfig;
 import dev.detour.config.ProviderType;
 import dev.detour.keys.KeyPool;
@@ -8,6 +9,7 @@ import dev.detour.provider.ProviderAdapter;
 import dev.detour.provider.ProviderAdapters;
 import dev.detour.provider.UpstreamOrigin;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -25,8 +27,17 @@ public final class Target {
     private final byte[] modelJson;
     private final UpstreamOrigin origin;
     private final ProviderAdapter adapter;
+    private final int weight;
+    private final Map<String, Object> params;
+    private final CircuitBreaker breaker;
+    private final TargetStats stats = new TargetStats();
 
     Target(ProviderConfig provider, KeyPool keys, String model) {
+        this(provider, keys, model, 1, Map.of(), BreakerConfig.DEFAULT);
+    }
+
+    Target(ProviderConfig provider, KeyPool keys, String model, int weight, Map<String, Object> params,
+           BreakerConfig breaker) {
         this.provider = Objects.requireNonNull(provider, "provider");
         this.keys = Objects.requireNonNull(keys, "keys");
         this.model = Objects.requireNonNull(model, "model");
@@ -34,6 +45,29 @@ public final class Target {
                 .getBytes(StandardCharsets.UTF_8);
         this.origin = provider.type() == ProviderType.MOCK ? IN_PROCESS : UpstreamOrigin.of(provider.baseUrl());
         this.adapter = ProviderAdapters.forType(provider.type());
+        this.weight = weight;
+        this.params = Map.copyOf(params);
+        this.breaker = new CircuitBreaker("target " + provider.name() + "/" + model, breaker);
+    }
+
+    /** Returns the share of traffic under the {@code weighted} strategy. */
+    public int weight() {
+        return weight;
+    }
+
+    /** Returns request fields set on every request to this target, overriding the client's. */
+    public Map<String, Object> params() {
+        return params;
+    }
+
+    /** Returns the circuit breaker of this target. */
+    public CircuitBreaker breaker() {
+        return breaker;
+    }
+
+    /** Returns live latency and load figures of this target. */
+    public TargetStats stats() {
+        return stats;
     }
 
     /** Returns the adapter of the provider's dialect. */

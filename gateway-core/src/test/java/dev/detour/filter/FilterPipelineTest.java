@@ -163,6 +163,11 @@ class FilterPipelineTest {
             tasks.add(command);
         }
 
+        @Override
+        public Cancellable schedule(Runnable command, long delayNanos) {
+            throw new UnsupportedOperationException("not needed here");
+        }
+
         <T> T call(java.util.function.Supplier<T> work) {
             inside = true;
             try {

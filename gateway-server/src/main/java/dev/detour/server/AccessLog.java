@@ -38,14 +38,21 @@ public final class AccessLog {
 
     static String toText(Entry e) {
         StringBuilder sb = new StringBuilder(192);
-        sb.append("request_id=").append(e.requestId)
-          .append(" method=").append(e.method)
-          .append(" path=").append(e.path)
-          .append(" model=").append(e.model)
-          .append(" provider=").append(e.provider)
-          .append(" upstream_model=").append(e.upstreamModel)
-          .append(" key_id=").append(e.keyId)
-          .append(" attempts=").append(e.attempts)
+        sb.append("request_id=");
+        value(sb, e.requestId);
+        sb.append(" method=");
+        value(sb, e.method);
+        sb.append(" path=");
+        value(sb, e.path);
+        sb.append(" model=");
+        value(sb, e.model);
+        sb.append(" provider=");
+        value(sb, e.provider);
+        sb.append(" upstream_model=");
+        value(sb, e.upstreamModel);
+        sb.append(" key_id=");
+        value(sb, e.keyId);
+        sb.append(" attempts=").append(e.attempts)
           .append(" status=").append(e.status)
           .append(" bytes_in=").append(e.bytesIn)
           .append(" bytes_out=").append(e.bytesOut)
@@ -53,6 +60,26 @@ public final class AccessLog {
           .append(" upstream_ms=").append(e.upstreamNanos < 0 ? "-" : millis(e.upstreamNanos))
           .append(" outcome=").append(e.outcome);
         return sb.toString();
+    }
+
+    /**
+     * Appends a client-influenced value (the model name, the path) so that it cannot forge a log line
+     * or a field: values with spaces, quotes, backslashes or control characters are quoted and escaped.
+     */
+    private static void value(StringBuilder sb, String v) {
+        String text = v == null ? "-" : v;
+        boolean plain = !text.isEmpty();
+        for (int i = 0; i < text.length() && plain; i++) {
+            char c = text.charAt(i);
+            plain = c > ' ' && c != '"' && c != '\\' && c != '=' && c < 0x7f;
+        }
+        if (plain) {
+            sb.append(text);
+            return;
+        }
+        sb.append('"');
+        JsonStringEncoder.getInstance().quoteAsString(text, sb);
+        sb.append('"');
     }
 
     static String toJson(Entry e) {

@@ -10,6 +10,7 @@ import dev.detour.routing.RouteTable;
 import dev.detour.server.inbound.ServerInitializer;
 import dev.detour.server.upstream.MockTransport;
 import dev.detour.server.upstream.UpstreamClient;
+import dev.detour.time.NanoClock;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -58,7 +59,9 @@ public final class GatewayServer implements AutoCloseable {
         ServerConfig sc = config.server();
         this.transport = Transport.of(sc.transport());
         this.bossGroup = transport.newEventLoopGroup(1, new DefaultThreadFactory("detour-accept"));
-        this.workerGroup = transport.newEventLoopGroup(sc.ioThreads(), new DefaultThreadFactory("detour-io"));
+        // One event loop per processor: a proxy's loops never block, so more would only add switching.
+        int ioThreads = sc.ioThreads() > 0 ? sc.ioThreads() : Runtime.getRuntime().availableProcessors();
+        this.workerGroup = transport.newEventLoopGroup(ioThreads, new DefaultThreadFactory("detour-io"));
         this.upstream = new UpstreamClient(transport, config.upstream());
         this.active.set(activate(config));
     }
@@ -86,7 +89,7 @@ public final class GatewayServer implements AutoCloseable {
         UpstreamTransport http = upstream;
         UpstreamTransport byType = (ctx, request) -> request.provider().type() == ProviderType.MOCK
                                                      ? mock.send(ctx, request) : http.send(ctx, request);
-        FilterPipeline pipeline = FilterPipeline.of(List.of(new DispatchFilter(byType, java.time.Clock.systemUTC())));
+        FilterPipeline pipeline = FilterPipeline.of(List.of(new DispatchFilter(byType, NanoClock.SYSTEM)));
         return new ActiveConfig(config, routes, pipeline, new AccessLog(config.logging()));
     }
 

@@ -76,6 +76,12 @@ class OpenAiSdkIT {
                     keys:
                       - id: k1
                         value: sk-test-1
+                  wm-limited:
+                    type: openai
+                    base-url: http://127.0.0.1:%d/limited/v1
+                    keys:
+                      - id: k1
+                        value: sk-test-2
                 routes:
                   - model: gpt-4o-mini
                     targets:
@@ -97,7 +103,12 @@ class OpenAiSdkIT {
                   - model: meta-llama/llama-3.1-8b
                     targets:
                       - provider: mock
-                """.formatted(MOCK_DIMENSIONS, upstream.port()));
+                  - model: wm-limited
+                    max-wait: 0s
+                    targets:
+                      - provider: wm-limited
+                        model: gpt-4o-mini
+                """.formatted(MOCK_DIMENSIONS, upstream.port(), upstream.port()));
         client = OpenAIOkHttpClient.builder()
                 .baseUrl(gateway.baseUrl() + "/v1")
                 .apiKey("unused")
@@ -192,7 +203,7 @@ class OpenAiSdkIT {
         List<String> ids = client.models().list().data().stream().map(Model::id).toList();
 
         assertEquals(List.of("gpt-4o-mini", "gpt-3.5-turbo-instruct", "text-embedding-3-small", "wm-chat",
-                             "wm-embedding", "meta-llama/llama-3.1-8b"), ids);
+                             "wm-embedding", "meta-llama/llama-3.1-8b", "wm-limited"), ids);
     }
 
     @Test
@@ -359,22 +370,22 @@ class OpenAiSdkIT {
     }
 
     @Test
-    void throwsRateLimitExceptionForUpstream429() {
-        upstream.stubFor(post(urlEqualTo("/v1/chat/completions")).willReturn(json(429, """
+    void throwsRateLimitExceptionWithRetryAfterWhenTheOnlyKeyIsRateLimited() {
+        upstream.stubFor(post(urlEqualTo("/limited/v1/chat/completions")).willReturn(json(429, """
                 {"error": {"message": "Rate limit reached for gpt-4o-mini in organization org-abc on requests per \
                 min (RPM): Limit 3, Used 3, Requested 1.", "type": "requests", "param": null, \
                 "code": "rate_limit_exceeded"}}
                 """).withHeader("retry-after", "1")));
-        ChatCompletionCreateParams params = chat("wm-chat").build();
+        ChatCompletionCreateParams params = chat("wm-limited").build();
 
         RateLimitException e = assertThrows(RateLimitException.class,
                                             () -> client.chat().completions().create(params));
 
         assertEquals(429, e.statusCode());
-        assertEquals(Optional.of("rate_limit_exceeded"), e.code());
+        assertEquals(Optional.of("all_keys_exhausted"), e.code());
         assertEquals(List.of("1"), e.headers().values("retry-after"));
-        assertTrue(e.getMessage().contains("Rate limit reached"), e.getMessage());
-        assertEquals(1, upstream.findAll(postRequestedFor(urlEqualTo("/v1/chat/completions"))).size());
+        assertTrue(e.getMessage().contains("provider 'wm-limited' (key k1 cooling"), e.getMessage());
+        assertEquals(1, upstream.findAll(postRequestedFor(urlEqualTo("/limited/v1/chat/completions"))).size());
     }
 
     private static ChatCompletionCreateParams.Builder chat(String model) {

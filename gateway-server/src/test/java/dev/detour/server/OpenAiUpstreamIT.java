@@ -13,6 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.http.trafficlistener.WiremockNetworkTrafficListener;
@@ -43,6 +45,7 @@ class OpenAiUpstreamIT {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
     private static final AtomicInteger UPSTREAM_CONNECTIONS = new AtomicInteger();
 
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static WireMockServer upstream;
     private static TestGateway gateway;
 
@@ -401,26 +404,43 @@ class OpenAiUpstreamIT {
     }
 
     @Test
-    void passesRateLimitErrorThroughWithRetryAfter() throws Exception {
+    void answersUpstream429WithRetryAfterOnceTheOnlyKeyCools() throws Exception {
         byte[] error = utf8("{\"error\": {\"message\": \"Rate limit reached for gpt-4o-mini in organization org-abc "
                             + "on tokens per min (TPM): Limit 200000, Used 199500, Requested 900. Please try again "
                             + "in 120ms.\", \"type\": \"tokens\", \"param\": null, "
                             + "\"code\": \"rate_limit_exceeded\"}}");
-        upstream.stubFor(post(urlEqualTo(CHAT)).willReturn(aResponse()
+        upstream.stubFor(post(urlEqualTo("/limited/v1/chat/completions")).willReturn(aResponse()
                 .withStatus(429)
                 .withHeader("content-type", "application/json")
                 .withHeader("retry-after", "7")
                 .withHeader("x-ratelimit-remaining-tokens", "0")
                 .withBody(error)));
+        // A gateway of its own: the 429 cools its only key, which would starve the other tests.
+        try (TestGateway limited = TestGateway.start("""
+                providers:
+                  openai:
+                    type: openai
+                    base-url: http://127.0.0.1:%d/limited/v1
+                    keys: [{id: k1, value: sk-test-1}]
+                routes:
+                  - model: gpt-4o-mini
+                    targets: [{provider: openai}]
+                """.formatted(upstream.port()))) {
+            HttpResponse<String> first = limited.postJson(CHAT, text(chatBody()));
+            HttpResponse<String> second = limited.postJson(CHAT, text(chatBody()));
 
-        HttpResponse<byte[]> response = send(CHAT, chatBody());
-
-        assertEquals(429, response.statusCode());
-        assertArrayEquals(error, response.body(), () -> "client got: " + text(response.body()));
-        assertEquals("7", header(response, "retry-after"));
-        assertEquals("0", header(response, "x-ratelimit-remaining-tokens"));
-        assertEquals("application/json", header(response, "content-type"));
-        assertEquals(1, upstream.findAll(postRequestedFor(urlEqualTo(CHAT))).size(), "a 429 is not retried");
+            assertEquals(429, first.statusCode());
+            JsonNode body = JSON.readTree(first.body()).get("error");
+            assertEquals("rate_limit_error", body.get("type").asText());
+            assertEquals("all_keys_exhausted", body.get("code").asText());
+            assertTrue(body.get("message").asText().contains("provider 'openai' (key k1 cooling for 7 s)"),
+                       first.body());
+            assertFalse(first.body().contains("org-abc"), "the provider's account details stay private");
+            assertEquals("7", first.headers().firstValue("retry-after").orElseThrow());
+            assertEquals(429, second.statusCode());
+            assertEquals(1, upstream.findAll(postRequestedFor(urlEqualTo("/limited/v1/chat/completions"))).size(),
+                         "the cooling key is not tried again");
+        }
     }
 
     @Test

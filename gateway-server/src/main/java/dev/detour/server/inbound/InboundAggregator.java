@@ -6,6 +6,7 @@ import dev.detour.filter.GatewayResponse;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -33,19 +34,30 @@ final class InboundAggregator extends HttpObjectAggregator {
         this.maxBody = maxBody;
     }
 
+    /**
+     * Answers {@code Expect} headers: {@code 100 Continue} when the body may come, else an OpenAI-shaped
+     * 413 (announced body too large) or 417 (an expectation other than {@code 100-continue}).
+     */
+    @Override
+    protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+        Object response = super.newContinueResponse(start, maxContentLength, pipeline);
+        if (!(response instanceof FullHttpResponse netty)) {
+            return response;
+        }
+        int code = netty.status().code();
+        if (code != 413 && code != 417) {
+            return response;
+        }
+        netty.release();
+        GatewayResponse.Full error = code == 413 ? tooLarge() : ErrorResponses.of(ErrorKind.EXPECTATION_FAILED,
+                "Only 'Expect: 100-continue' is supported; send the request without the Expect header.",
+                "expectation_failed", null);
+        return json(error, netty.status(), start);
+    }
+
     @Override
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
-        GatewayResponse.Full error = ErrorResponses.of(ErrorKind.PAYLOAD_TOO_LARGE,
-                "The request body is larger than this gateway accepts (" + maxBody + " bytes, "
-                + "set by server.max-body-size). Send a smaller request.", "request_too_large", null);
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, Unpooled.wrappedBuffer(error.body()));
-        response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
-        HttpUtil.setContentLength(response, error.body().length);
-        String requestId = oversized.headers().get("x-request-id");
-        if (requestId != null && RequestIds.isAcceptable(requestId)) {
-            response.headers().set("x-request-id", requestId);
-        }
+        FullHttpResponse response = json(tooLarge(), HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, oversized);
         boolean close = oversized instanceof FullHttpMessage
                         || (!HttpUtil.is100ContinueExpected(oversized) && !HttpUtil.isKeepAlive(oversized));
         if (close) {
@@ -54,5 +66,21 @@ final class InboundAggregator extends HttpObjectAggregator {
         } else {
             ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         }
+    }
+
+    private GatewayResponse.Full tooLarge() {
+        return ErrorResponses.of(ErrorKind.PAYLOAD_TOO_LARGE, "The request body is larger than this gateway accepts ("
+                + maxBody + " bytes, set by server.max-body-size). Send a smaller request.", "request_too_large", null);
+    }
+
+    private static FullHttpResponse json(GatewayResponse.Full error, HttpResponseStatus status, HttpMessage request) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                                                                Unpooled.wrappedBuffer(error.body()));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+        HttpUtil.setContentLength(response, error.body().length);
+        String requestId = request.headers().get("x-request-id");
+        response.headers().set("x-request-id", requestId != null && RequestIds.isAcceptable(requestId)
+                                               ? requestId : RequestIds.newId());
+        return response;
     }
 }

@@ -235,6 +235,10 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
                 default:
                     break;
             }
+            if (path.equals("/admin/pools")) {
+                serveAdmin(method);
+                return;
+            }
             if (path.startsWith("/v1/models/")) {
                 // The SDKs percent-encode ids such as "meta-llama/llama-3.1-8b"; '+' is literal in a path.
                 serveModel(method, QueryStringDecoder.decodeComponent(
@@ -254,6 +258,19 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
             writeFull(new GatewayResponse.Full(status, Headers.of("content-type", "application/json"), body));
         }
 
+        private void serveAdmin(HttpMethod method) {
+            // Until admin keys exist (the auth issue), admin views are served to this machine only.
+            java.net.SocketAddress remote = ctx.channel().remoteAddress();
+            boolean local = remote instanceof java.net.InetSocketAddress inet && inet.getAddress() != null
+                            && inet.getAddress().isLoopbackAddress();
+            if (!local) {
+                writeFull(ErrorResponses.of(ErrorKind.PERMISSION, "Admin endpoints are served to localhost only.",
+                                            "admin_local_only", null));
+                return;
+            }
+            serveGet(method, dev.detour.server.admin.PoolsView.render(active.routes(), System.nanoTime()), 200);
+        }
+
         private void serveModel(HttpMethod method, String model) {
             Route route = active.routes().route(model);
             if (route == null) {
@@ -262,7 +279,7 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
                         "model_not_found", "model"));
                 return;
             }
-            serveGet(method, renderModel(route), 200);
+            serveGet(method, renderModel(route, active.routes().created()), 200);
         }
 
         private void serveApi(Endpoint endpoint) {
@@ -428,6 +445,7 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             if (rctx != null) {
+                rctx.cancel();
                 ServerAttributes.Cancellable inFlight = rctx.attr(ServerAttributes.IN_FLIGHT);
                 if (inFlight != null) {
                     inFlight.cancel();
@@ -451,6 +469,7 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
                 log.outcome = outcome;
             }
             if (rctx != null) {
+                rctx.complete();
                 log.provider = rctx.provider();
                 log.upstreamModel = rctx.upstreamModel();
                 log.keyId = rctx.keyId();
@@ -505,13 +524,13 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
         return event;
     }
 
-    private static byte[] renderModel(Route route) {
+    private static byte[] renderModel(Route route, long created) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(128);
         try (JsonGenerator gen = JSON.createGenerator(out)) {
             gen.writeStartObject();
             gen.writeStringField("id", route.model());
             gen.writeStringField("object", "model");
-            gen.writeNumberField("created", 0);
+            gen.writeNumberField("created", created);
             gen.writeStringField("owned_by", route.targets().get(0).provider().name());
             gen.writeEndObject();
         } catch (IOException e) {
@@ -550,6 +569,13 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
         @Override
         public void execute(Runnable command) {
             loop.execute(command);
+        }
+
+        @Override
+        public Cancellable schedule(Runnable command, long delayNanos) {
+            io.netty.util.concurrent.ScheduledFuture<?> f =
+                    loop.schedule(command, delayNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+            return () -> f.cancel(false);
         }
     }
 }

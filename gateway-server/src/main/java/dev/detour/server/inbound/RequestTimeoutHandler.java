@@ -29,6 +29,7 @@ final class RequestTimeoutHandler extends ChannelDuplexHandler {
 
     private final long timeoutNanos;
     private ScheduledFuture<?> timer;
+    private String requestId;
 
     RequestTimeoutHandler(long timeoutNanos) {
         this.timeoutNanos = timeoutNanos;
@@ -36,7 +37,9 @@ final class RequestTimeoutHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof HttpRequest && timeoutNanos > 0 && timer == null) {
+        if (msg instanceof HttpRequest request && timeoutNanos > 0 && timer == null) {
+            String id = request.headers().get("x-request-id");
+            requestId = id != null && RequestIds.isAcceptable(id) ? id : null;
             timer = ctx.executor().schedule(() -> expire(ctx), timeoutNanos, TimeUnit.NANOSECONDS);
         }
         if (msg instanceof LastHttpContent) {
@@ -67,6 +70,7 @@ final class RequestTimeoutHandler extends ChannelDuplexHandler {
                 HttpResponseStatus.REQUEST_TIMEOUT, Unpooled.wrappedBuffer(error.body()));
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        response.headers().set("x-request-id", requestId != null ? requestId : RequestIds.newId());
         HttpUtil.setContentLength(response, error.body().length);
         ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }

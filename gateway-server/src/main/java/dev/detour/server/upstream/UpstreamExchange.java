@@ -711,7 +711,10 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
         Iterator<Map.Entry<CharSequence, CharSequence>> it = upstream.iteratorCharSequence();
         while (it.hasNext()) {
             Map.Entry<CharSequence, CharSequence> e = it.next();
-            if (!isHopByHop(e.getKey())) {
+            if (contentEqualsIgnoreCase(e.getKey(), "x-request-id")) {
+                // The client's x-request-id is Detour's; the provider's own stays visible under another name.
+                b.add("x-detour-upstream-request-id", e.getValue().toString());
+            } else if (!isHopByHop(e.getKey())) {
                 b.add(e.getKey().toString(), e.getValue().toString());
             }
         }
