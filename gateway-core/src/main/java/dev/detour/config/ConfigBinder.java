@@ -200,6 +200,9 @@ final class ConfigBinder {
             m.entry("mock").ifPresent(entry -> entry.key().report(
                     "only allowed when type is mock (this provider's type is " + typeName + ")"));
         }
+        if (t == ProviderType.BEDROCK && keysNode.isPresent() && keys.isPresent()) {
+            checkAwsKeys(keysNode.get(), keys.get());
+        }
         if (t.keyRequired()) {
             m.require("keys", "required field is missing (type " + typeName + " needs at least one key)");
             if (keys.isPresent() && keys.get().isEmpty()) {
@@ -211,6 +214,23 @@ final class ConfigBinder {
         }
         return Optional.of(new ProviderConfig(name, type.get(), baseUrl.get(), keys.orElseGet(List::of), headers,
                                               mock, options, pool));
+    }
+
+    /** Reports Bedrock keys not of the form ACCESS_KEY_ID:SECRET_ACCESS_KEY[:SESSION_TOKEN]; never echoes them. */
+    private static void checkAwsKeys(YamlNode keysNode, List<ApiKeyConfig> keys) {
+        List<YamlNode> items = keysNode.asList().orElseGet(List::of);
+        for (int i = 0; i < keys.size() && i < items.size(); i++) {
+            String[] parts = keys.get(i).value().reveal().split(":", -1);
+            boolean ok = parts.length == 2 || parts.length == 3;
+            for (String part : parts) {
+                ok &= !part.isBlank();
+            }
+            if (!ok) {
+                items.get(i).reportChild("value", "expected ACCESS_KEY_ID:SECRET_ACCESS_KEY or "
+                        + "ACCESS_KEY_ID:SECRET_ACCESS_KEY:SESSION_TOKEN (type bedrock), got a value in "
+                        + parts.length + " part(s)");
+            }
+        }
     }
 
     /** Returns every option of {@code type}: the configured value or the default; reports unknown and missing ones. */

@@ -83,7 +83,8 @@ public final class Headers {
                 sb.append(", ");
             }
             String name = pairs[i].toLowerCase(Locale.ROOT);
-            boolean secret = name.contains("authorization") || name.contains("key") || name.contains("cookie");
+            boolean secret = name.contains("authorization") || name.contains("key") || name.contains("cookie")
+                             || name.contains("token") || name.contains("security") || name.contains("signature");
             sb.append(pairs[i]).append('=').append(secret ? "<redacted>" : pairs[i + 1]);
         }
         return sb.append(']').toString();

@@ -1,6 +1,9 @@
 package dev.detour.provider;
 
 import dev.detour.config.ProviderType;
+import dev.detour.provider.anthropic.AnthropicAdapter;
+import dev.detour.provider.bedrock.BedrockAdapter;
+import dev.detour.provider.gemini.GeminiAdapter;
 
 /**
  * Finds the adapter of a provider type: the one place a new dialect is registered.
@@ -13,6 +16,12 @@ public final class ProviderAdapters {
     /** Returns the adapter for {@code type}'s dialect. */
     public static ProviderAdapter forType(ProviderType type) {
         switch (type.dialect()) {
+            case ANTHROPIC:
+                return AnthropicAdapter.INSTANCE;
+            case GEMINI:
+                return GeminiAdapter.INSTANCE;
+            case BEDROCK:
+                return BedrockAdapter.INSTANCE;
             case OPENAI:
             case MOCK: // the mock speaks OpenAI's dialect; its transport answers in-process
             default:

@@ -116,6 +116,12 @@ public final class DispatchFilter implements GatewayFilter {
             target.breaker().release(clock.nanoTime());
             result.complete(ErrorResponses.of(ErrorKind.INVALID_REQUEST, e.getMessage(), e.code(), e.param()));
             return;
+        } catch (RuntimeException e) {
+            // An adapter bug: give the key and the breaker probe back before the error surfaces as a 500.
+            target.keys().unclaim(key);
+            target.breaker().release(clock.nanoTime());
+            result.completeExceptionally(e);
+            return;
         }
         target.stats().started();
         CompletionStage<GatewayResponse> sent;

@@ -834,6 +834,29 @@ class ConfigLoaderTest {
         assertTrue(problems.get(1).contains("providers.gm.options: type gemini takes no options"), problems.toString());
     }
 
+    @Test
+    void refusesBedrockKeysThatAreNotAccessKeyPairs() {
+        String yaml = """
+                providers:
+                  aws:
+                    type: bedrock
+                    options: {region: us-east-1}
+                    keys:
+                      - id: k
+                        value: just-one-secret-part
+                routes:
+                  - model: m
+                    targets: [{provider: aws}]
+                """;
+
+        List<String> problems = problems(yaml);
+
+        assertEquals(List.of("gateway.yaml:6:9 providers.aws.keys[0].value: expected ACCESS_KEY_ID:SECRET_ACCESS_KEY "
+                             + "or ACCESS_KEY_ID:SECRET_ACCESS_KEY:SESSION_TOKEN (type bedrock), got a value in 1 "
+                             + "part(s)"), problems);
+        assertFalse(problems.get(0).contains("just-one-secret-part"));
+    }
+
     private static List<String> problems(String yaml) {
         return problems(yaml, Map.of());
     }
