@@ -200,6 +200,9 @@ final class ConfigBinder {
             m.entry("mock").ifPresent(entry -> entry.key().report(
                     "only allowed when type is mock (this provider's type is " + typeName + ")"));
         }
+        if (t == ProviderType.AZURE) {
+            checkAzureOptions(options, node);
+        }
         if (t == ProviderType.BEDROCK && keysNode.isPresent() && keys.isPresent()) {
             checkAwsKeys(keysNode.get(), keys.get());
         }
@@ -214,6 +217,18 @@ final class ConfigBinder {
         }
         return Optional.of(new ProviderConfig(name, type.get(), baseUrl.get(), keys.orElseGet(List::of), headers,
                                               mock, options, pool));
+    }
+
+    private static void checkAzureOptions(Map<String, String> options, YamlNode providerNode) {
+        String auth = options.get("auth");
+        if (auth != null && !auth.equals("api-key") && !auth.equals("bearer")) {
+            providerNode.reportNested("options.auth", "expected api-key or bearer, got " + YamlNode.quote(auth));
+        }
+        String version = options.get("api-version");
+        if (version != null && !version.matches("v1|\\d{4}-\\d{2}-\\d{2}(-preview)?")) {
+            providerNode.reportNested("options.api-version", "expected YYYY-MM-DD, YYYY-MM-DD-preview or v1, got "
+                                                             + YamlNode.quote(version));
+        }
     }
 
     /** Reports Bedrock keys not of the form ACCESS_KEY_ID:SECRET_ACCESS_KEY[:SESSION_TOKEN]; never echoes them. */

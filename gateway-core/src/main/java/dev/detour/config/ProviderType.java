@@ -20,8 +20,8 @@ public enum ProviderType {
     GEMINI(Dialect.GEMINI, "https://generativelanguage.googleapis.com/v1beta", true, Map.of()),
     /**
      * Azure OpenAI: base URL {@code https://{resource}.openai.azure.com/openai}; a target's model is its
-     * deployment name. Options: {@code api-version}, and {@code auth} ({@code api-key} header or {@code bearer}
-     * for an Entra ID token).
+     * deployment name. Options: {@code api-version} (a date, a {@code -preview} date, or {@code v1} for Azure's
+     * v1 API), and {@code auth} ({@code api-key} header or {@code bearer} for an Entra ID token).
      */
     AZURE(Dialect.AZURE, null, true, Map.of("api-version", "2024-10-21", "auth", "api-key")),
     /**

@@ -28,6 +28,7 @@ public final class RequestContext {
     private RequestBody attemptBody;
     private Runnable[] onComplete;
     private volatile boolean cancelled;
+    private dev.detour.api.UsageScanner usage;
     private int onCompleteCount;
 
     // Filled in by the dispatcher, read by the access log and response headers.
@@ -98,6 +99,17 @@ public final class RequestContext {
     /** Returns the bytes of a body set with {@link #attemptBody(byte[])}, or {@code null}. */
     public byte[] attemptBodyBytes() {
         return attemptBody == null ? null : ((ByteArrayBody) attemptBody).bytes;
+    }
+
+    /**
+     * Returns the scanner that reads token usage from the response as the server writes it to the client;
+     * read it in {@link #onComplete} actions.
+     */
+    public dev.detour.api.UsageScanner usage() {
+        if (usage == null) {
+            usage = new dev.detour.api.UsageScanner();
+        }
+        return usage;
     }
 
     /** Marks the request as abandoned by its client: no further attempt is made. Any thread. */

@@ -201,6 +201,8 @@ public final class KeyPool {
                 }
                 break;
             case RATE_LIMITED:
+                // A probe answered with a rate limit shows the quota is back: the key just needs to cool.
+                probeAnswered(key);
                 cool(key, now, verdict.waitNanos(), verdict.detail(), true);
                 break;
             case QUOTA_EXHAUSTED:
@@ -316,9 +318,31 @@ public final class KeyPool {
      */
     private boolean claim(PooledKey k, long now, long nowMillis) {
         QuotaGroup group = k.group();
-        if (group != null && group.blockedUntil(now) != now) {
+        boolean groupProbe = false;
+        if (group != null) {
+            KeyStatus g = group.status();
+            if (g.state() == KeyState.EXHAUSTED && now - g.untilNanos() >= 0) {
+                // The group's time is up: this request probes for all its keys; the others keep away.
+                KeyStatus probing = new KeyStatus(KeyState.EXHAUSTED, now + PROBE_TIMEOUT_NANOS, g.strikes(), true,
+                                                  g.lastError());
+                if (!group.statusRef().compareAndSet(g, probing)) {
+                    return false;
+                }
+                groupProbe = true;
+            } else if (group.blockedUntil(now) != now) {
+                return false;
+            }
+        }
+        if (!claimKey(k, now, nowMillis)) {
+            if (groupProbe) {
+                releaseGroupProbe(group);
+            }
             return false;
         }
+        return true;
+    }
+
+    private boolean claimKey(PooledKey k, long now, long nowMillis) {
         AtomicReference<KeyStatus> ref = k.statusRef();
         KeyStatus s = ref.get();
         boolean probe = false;
@@ -363,9 +387,28 @@ public final class KeyPool {
         QuotaGroup group = key.group();
         if (group != null) {
             KeyStatus g = group.status();
-            if (g.state() != KeyState.AVAILABLE && now - g.untilNanos() >= 0) {
-                group.statusRef().compareAndSet(g, KeyStatus.AVAILABLE);
+            if (g.state() != KeyState.AVAILABLE && (g.probing() || now - g.untilNanos() >= 0)
+                && group.statusRef().compareAndSet(g, KeyStatus.AVAILABLE) && g.state() == KeyState.EXHAUSTED) {
+                LOG.info("quota group '{}' of provider '{}' is back: its probe request succeeded", group.id(),
+                         provider);
             }
+        }
+    }
+
+    /** Ends a probe of {@code key} (or its group) that the provider answered: the quota exists again. */
+    private void probeAnswered(PooledKey key) {
+        AtomicReference<KeyStatus> ref = key.statusRef();
+        KeyStatus s = ref.get();
+        if (s.state() == KeyState.EXHAUSTED && s.probing()) {
+            ref.compareAndSet(s, KeyStatus.AVAILABLE);
+        }
+    }
+
+    private void releaseGroupProbe(QuotaGroup group) {
+        KeyStatus g = group.status();
+        if (g.state() == KeyState.EXHAUSTED && g.probing()) {
+            group.statusRef().compareAndSet(g, new KeyStatus(KeyState.EXHAUSTED, clock.nanoTime(), g.strikes(), false,
+                                                             g.lastError()));
         }
     }
 
@@ -376,7 +419,8 @@ public final class KeyPool {
                                    : "key '" + key.id() + "'";
         while (true) {
             KeyStatus s = ref.get();
-            if (s.state() == KeyState.DISABLED || s.state() == KeyState.EXHAUSTED && now - s.untilNanos() < 0) {
+            if (s.state() == KeyState.DISABLED
+                || s.state() == KeyState.EXHAUSTED && !s.probing() && now - s.untilNanos() < 0) {
                 return; // a stronger verdict already holds
             }
             boolean cooling = s.state() == KeyState.COOLING && now - s.untilNanos() < 0;
@@ -427,6 +471,9 @@ public final class KeyPool {
     }
 
     private void endProbe(PooledKey key, boolean success) {
+        if (key.group() != null) {
+            releaseGroupProbe(key.group());
+        }
         AtomicReference<KeyStatus> ref = key.statusRef();
         KeyStatus s = ref.get();
         if (s.state() == KeyState.EXHAUSTED && s.probing()) {

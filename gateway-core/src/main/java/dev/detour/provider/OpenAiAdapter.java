@@ -104,8 +104,17 @@ public final class OpenAiAdapter implements ProviderAdapter {
 
     @Override
     public GatewayResponse.Full clientError(int status, Headers headers, byte[] body, UpstreamVerdict verdict) {
-        if (errorOf(body) != null) {
+        JsonNode error = errorOf(body);
+        if (error != null && status != 401 && status != 403) {
             return new GatewayResponse.Full(status, headers, body); // already OpenAI's envelope
+        }
+        if (error != null) {
+            // A rejected key: the provider's message often quotes part of the gateway's key.
+            String said = KeyRedaction.redact(error.path("message").asText(""));
+            byte[] json = ErrorResponses.body(error.path("type").asText("invalid_request_error"),
+                    "The provider rejected the gateway's key (HTTP " + status + "): " + said,
+                    error.path("code").isNull() ? null : error.path("code").asText(null), null);
+            return new GatewayResponse.Full(status, Headers.of("content-type", "application/json"), json);
         }
         // An HTML page from a proxy, an empty body: say what happened without relaying it.
         String type = status >= 500 ? "upstream_error" : status == 429 ? "rate_limit_error" : "invalid_request_error";

@@ -26,6 +26,7 @@ public final class AttemptLog {
     private final Set<Target> done = Collections.newSetFromMap(new IdentityHashMap<>(4));
     private final List<String> outcomes = new ArrayList<>(4);
     private int attempts;
+    private long waitedNanos;
     private boolean contextFallback;
     private Target affinityTarget;
     private String affinityKey;
@@ -68,9 +69,15 @@ public final class AttemptLog {
         return tried == null ? Set.of() : tried;
     }
 
-    /** Forgets which keys were tried, after waiting for one to cool down: they may serve again. */
-    public void forgetTriedKeys() {
+    /** Records a wait for a cooling key; the keys tried so far may serve again after it. */
+    public void waited(long nanos) {
+        waitedNanos += nanos;
         triedKeys.clear();
+    }
+
+    /** Returns how long this request has waited for cooling keys in total. */
+    public long waitedNanos() {
+        return waitedNanos;
     }
 
     /** Rules out {@code target} for the rest of this request. */

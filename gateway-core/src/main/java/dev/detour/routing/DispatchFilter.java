@@ -72,13 +72,23 @@ public final class DispatchFilter implements GatewayFilter {
     @Override
     public CompletionStage<GatewayResponse> filter(RequestContext ctx, FilterChain next) {
         Route route = ctx.route();
-        AttemptLog log = new AttemptLog(router.order(route), clock.nanoTime() + route.deadline().toNanos());
+        List<Target> order = router.order(route);
         String session = session(ctx, route.config().affinity());
-        if (session != null) {
-            AffinityTable.Pin pin = affinity.get(route, session);
-            if (pin != null) {
-                log.affinity(pin.target(), pin.keyId());
+        AffinityTable.Pin pin = session == null ? null : affinity.get(route, session);
+        if (pin != null && order.contains(pin.target())) {
+            // The session's target goes first, whatever the strategy's order: that is where its cache is.
+            List<Target> pinned = new java.util.ArrayList<>(order.size());
+            pinned.add(pin.target());
+            for (Target t : order) {
+                if (t != pin.target()) {
+                    pinned.add(t);
+                }
             }
+            order = pinned;
+        }
+        AttemptLog log = new AttemptLog(order, clock.nanoTime() + route.deadline().toNanos());
+        if (pin != null) {
+            log.affinity(pin.target(), pin.keyId());
         }
         CompletableFuture<GatewayResponse> result = new CompletableFuture<>();
         step(ctx, route, log, session, result);
@@ -95,7 +105,7 @@ public final class DispatchFilter implements GatewayFilter {
         if (decision instanceof FallbackRouter.Send send) {
             attempt(ctx, route, log, session, send.target(), send.key(), result);
         } else if (decision instanceof FallbackRouter.Wait wait) {
-            log.forgetTriedKeys();
+            log.waited(wait.nanos());
             ctx.executor().schedule(() -> step(ctx, route, log, session, result), wait.nanos());
         } else {
             result.complete(giveUp(ctx, route, log, (FallbackRouter.GiveUp) decision));
@@ -172,7 +182,14 @@ public final class DispatchFilter implements GatewayFilter {
             if (verdict.kind() != UpstreamVerdict.Kind.SUCCESS) {
                 verdict = UpstreamVerdict.OK; // a 2xx/3xx is served, whatever its headers say
             }
-            ctx.onComplete(target.stats()::finished);
+            ctx.onComplete(() -> {
+                target.stats().finished();
+                // Local token quotas count what the answer reported using.
+                long tokens = ctx.usage().totalTokens();
+                if (tokens > 0) {
+                    target.keys().recordTokens(key, tokens);
+                }
+            });
         }
         target.keys().report(key, verdict);
         breakerOutcome(target, verdict, now);

@@ -22,7 +22,8 @@ import java.util.concurrent.ThreadLocalRandom;
  *       Client errors are never retried. Each move happens only for outcomes in the route's
  *       {@code retry-on}.</li>
  *   <li>Waiting happens only when nothing can take the request now and the soonest key or target is
- *       free within {@code max-wait} and the deadline.</li>
+ *       free within what is left of {@code max-wait} (a budget for all the waits of one request) and the
+ *       deadline.</li>
  *   <li>Attempts are bounded by {@code max-attempts} and the route's deadline.</li>
  * </ul>
  *
@@ -141,7 +142,8 @@ public final class FallbackRouter {
         }
         if (soonest != Long.MAX_VALUE) {
             long wait = Math.max(0, soonest - now);
-            long budget = Math.min(route.config().maxWait().toNanos(), log.deadline() - now);
+            // max-wait is what one request may wait in total, however many waits it takes.
+            long budget = Math.min(route.config().maxWait().toNanos() - log.waitedNanos(), log.deadline() - now);
             if (wait <= budget) {
                 return new Wait(wait);
             }

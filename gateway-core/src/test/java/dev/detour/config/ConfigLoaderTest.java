@@ -857,6 +857,26 @@ class ConfigLoaderTest {
         assertFalse(problems.get(0).contains("just-one-secret-part"));
     }
 
+    @Test
+    void checksAzureOptionValues() {
+        String yaml = """
+                providers:
+                  az:
+                    type: azure
+                    base-url: https://r.openai.azure.com/openai
+                    keys: [{id: k, value: v}]
+                    options: {auth: bearerx, api-version: latest}
+                routes:
+                  - model: m
+                    targets: [{provider: az}]
+                """;
+
+        assertEquals(List.of("gateway.yaml:3:5 providers.az.options.auth: expected api-key or bearer, got 'bearerx'",
+                             "gateway.yaml:3:5 providers.az.options.api-version: expected YYYY-MM-DD, "
+                             + "YYYY-MM-DD-preview or v1, got 'latest'"),
+                     problems(yaml));
+    }
+
     private static List<String> problems(String yaml) {
         return problems(yaml, Map.of());
     }

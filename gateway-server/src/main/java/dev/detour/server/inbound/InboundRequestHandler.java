@@ -352,6 +352,9 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
 
         private void writeFull(GatewayResponse.Full full) {
             log.status = full.status();
+            if (rctx != null && full.status() < 300) {
+                rctx.usage().scan(full.body(), 0, full.body().length);
+            }
             log.bytesOut = full.body().length;
             boolean head = HttpMethod.HEAD.equals(request.method());
             FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,

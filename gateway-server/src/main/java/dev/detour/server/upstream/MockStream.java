@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 final class MockStream implements ClientRelay {
 
     private final EventLoop loop;
+    private final dev.detour.filter.RequestContext ctx;
     private final List<byte[]> events;
     private final long intervalNanos;
     private ChannelHandlerContext client;
@@ -30,8 +31,9 @@ final class MockStream implements ClientRelay {
     private boolean done;
     private ScheduledFuture<?> timer;
 
-    MockStream(EventLoop loop, MockReply reply) {
+    MockStream(EventLoop loop, MockReply reply, dev.detour.filter.RequestContext ctx) {
         this.loop = loop;
+        this.ctx = ctx;
         this.events = reply.events();
         this.intervalNanos = reply.interEventDelay().toNanos();
     }
@@ -65,6 +67,7 @@ final class MockStream implements ClientRelay {
     private void writeNext(boolean flush) {
         byte[] event = events.get(next++);
         bytes += event.length;
+        ctx.usage().scan(event, 0, event.length);
         DefaultHttpContent content = new DefaultHttpContent(Unpooled.wrappedBuffer(event));
         if (flush) {
             client.writeAndFlush(content);

@@ -73,7 +73,7 @@ public final class MockTransport implements UpstreamTransport {
             ctx.upstreamNanos(System.nanoTime() - sentNanos);
             if (reply.streamed()) {
                 result.complete(new GatewayResponse.Relayed(reply.status(), reply.headers(),
-                                                            new MockStream(loop, reply)));
+                                                            new MockStream(loop, reply, ctx)));
             } else {
                 result.complete(new GatewayResponse.Full(reply.status(), reply.headers(), reply.body()));
             }

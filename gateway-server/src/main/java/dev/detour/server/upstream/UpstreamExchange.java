@@ -416,6 +416,15 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
         if (upstreamId != null) {
             b.add("x-detour-upstream-request-id", upstreamId);
         }
+        // Rate-limit headers stay: the router reads them to cool a key before it answers 429, and
+        // clients may pace themselves by them as they would against the provider directly.
+        for (int i = 0; i < upstream.size(); i++) {
+            String name = upstream.name(i).toLowerCase(java.util.Locale.ROOT);
+            if (name.startsWith("x-ratelimit-") || name.startsWith("anthropic-ratelimit-")
+                || name.startsWith("retry-after")) {
+                b.add(upstream.name(i), upstream.value(i));
+            }
+        }
         return b.build();
     }
 
@@ -480,7 +489,15 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
     }
 
     private void forward(HttpContent content) {
-        bytes += content.content().readableBytes();
+        ByteBuf data = content.content();
+        bytes += data.readableBytes();
+        if (data.isReadable()) {
+            if (data.hasArray()) {
+                ctx.usage().scan(data.array(), data.arrayOffset() + data.readerIndex(), data.readableBytes());
+            } else {
+                ctx.usage().scan(data.nioBuffer());
+            }
+        }
         if (content instanceof LastHttpContent) {
             state = State.DONE;
             cancelTimers();
