@@ -44,7 +44,8 @@ import java.util.regex.Pattern;
  * Family {@code azure} reads the {@code openai} rows (Azure's list prices follow OpenAI's; a deployment name
  * that is not a model id finds nothing). Family {@code openrouter} takes {@code vendor/model[:variant]} ids and
  * reads the vendor's family ({@code google/} is {@code gemini}, {@code x-ai/} is {@code xai}, dots in Anthropic
- * versions become dashes); OpenRouter passes list prices through, and {@code :free} variants find nothing.
+ * versions become dashes); OpenRouter passes list prices through, and {@code :free} variants find nothing, unless
+ * an override of family {@code openrouter} names the id exactly (such rows are found first).
  * Nothing else is guessed: an unknown id is empty, never the nearest neighbour's price.
  *
  * <p>Immutable and thread-safe. The built-in catalog is parsed once, on first use.
@@ -145,7 +146,9 @@ public final class ModelCatalog {
         f = FAMILY_ALIASES.getOrDefault(f, f);
         String id = modelId.trim();
         if (f.equals("openrouter")) {
-            return Optional.ofNullable(findOpenRouter(id));
+            // An operator's own openrouter row (a :free variant, a vendor without a family here) wins.
+            ModelInfo own = exact(f, id);
+            return Optional.ofNullable(own != null ? own : findOpenRouter(id));
         }
         return Optional.ofNullable(lookup(f, id));
     }

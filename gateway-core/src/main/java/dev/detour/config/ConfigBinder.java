@@ -1,5 +1,6 @@
 package dev.detour.config;
 
+import dev.detour.catalog.ModelInfo;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -57,7 +58,8 @@ final class ConfigBinder {
     /** Returns the configuration in {@code root}, a document composed by SnakeYAML ({@code null} if empty). */
     GatewayConfig bind(Node root) throws ConfigException {
         YamlMapping document = YamlNode.root(root, context)
-                .asMapping("server", "upstream", "logging", "providers", "routes");
+                .asMapping("server", "upstream", "logging", "providers", "routes", "auth", "clients", "limits",
+                           "policies", "filters", "models");
         ServerConfig server = document.get("server").map(this::server).orElseGet(ServerConfig::ofDefault);
         UpstreamConfig upstream = document.get("upstream").map(this::upstream).orElseGet(UpstreamConfig::ofDefault);
         LoggingConfig logging = document.get("logging").map(this::logging).orElseGet(LoggingConfig::ofDefault);
@@ -67,11 +69,17 @@ final class ConfigBinder {
         List<RouteConfig> routes = document.require("routes")
                 .map(node -> routes(node, upstream.timeouts()))
                 .orElseGet(List::of);
+        Set<String> routeNames = new LinkedHashSet<>();
+        for (RouteConfig r : routes) {
+            routeNames.add(r.model());
+        }
+        ChainConfig chain = ChainBinder.bind(document, routeNames);
+        List<ModelInfo> models = document.get("models").map(ModelsBinder::bind).orElseGet(List::of);
         List<ConfigProblem> problems = context.problems();
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
-        return new GatewayConfig(context.source(), server, upstream, logging, providers, routes);
+        return new GatewayConfig(context.source(), server, upstream, logging, providers, routes, chain, models);
     }
 
     private ServerConfig server(YamlNode node) {
@@ -502,7 +510,9 @@ final class ConfigBinder {
         }
         RouteConfig.Strategy strategy = m.get("strategy").flatMap(n -> n.oneOf(ROUTE_STRATEGIES))
                 .orElse(RouteConfig.Strategy.FALLBACK);
-        Set<RetryTrigger> retryOn = m.get("retry-on").map(ConfigBinder::retryOn).orElseGet(RetryTrigger::all);
+        // "retry-on:" with nothing under it is the same as leaving it out; "retry-on: []" retries nothing.
+        Set<RetryTrigger> retryOn = m.get("retry-on").filter(n -> !n.isNull()).map(ConfigBinder::retryOn)
+                .orElseGet(RetryTrigger::all);
         int maxAttempts = m.get("max-attempts").flatMap(n -> n.integer(1, 100)).orElse(RouteConfig.DEFAULT_MAX_ATTEMPTS);
         Duration deadline = duration(m, "deadline", Duration.ZERO);
         Duration maxWait = duration(m, "max-wait", RouteConfig.DEFAULT_MAX_WAIT);

@@ -1,5 +1,6 @@
 package dev.detour.config;
 
+import dev.detour.catalog.ModelInfo;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +15,9 @@ import java.util.Objects;
  * @param logging   access-log settings
  * @param providers providers by name, in file order
  * @param routes    routes in file order; each client-facing model name appears once
+ * @param chain     clients, limits, policies and the filter order
+ * @param models    rows that correct or extend the built-in model catalog ({@code models} in YAML), complete and
+ *                  in file order; see {@code dev.detour.catalog.ModelCatalog#withOverrides}
  */
 public record GatewayConfig(
         String source,
@@ -21,15 +25,36 @@ public record GatewayConfig(
         UpstreamConfig upstream,
         LoggingConfig logging,
         Map<String, ProviderConfig> providers,
-        List<RouteConfig> routes) {
+        List<RouteConfig> routes,
+        ChainConfig chain,
+        List<ModelInfo> models) {
 
     public GatewayConfig {
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(server, "server");
         Objects.requireNonNull(upstream, "upstream");
         Objects.requireNonNull(logging, "logging");
+        Objects.requireNonNull(chain, "chain");
         providers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(providers));
         routes = List.copyOf(routes);
+        models = List.copyOf(models);
+    }
+
+    /** Returns a config without clients, limits or policies. */
+    public GatewayConfig(String source, ServerConfig server, UpstreamConfig upstream, LoggingConfig logging,
+                         Map<String, ProviderConfig> providers, List<RouteConfig> routes) {
+        this(source, server, upstream, logging, providers, routes, ChainConfig.ofDefault());
+    }
+
+    /** Returns a config without catalog overrides. */
+    public GatewayConfig(String source, ServerConfig server, UpstreamConfig upstream, LoggingConfig logging,
+                         Map<String, ProviderConfig> providers, List<RouteConfig> routes, ChainConfig chain) {
+        this(source, server, upstream, logging, providers, routes, chain, List.of());
+    }
+
+    /** Returns a copy listening on {@code port}. */
+    public GatewayConfig withPort(int port) {
+        return new GatewayConfig(source, server.withPort(port), upstream, logging, providers, routes, chain, models);
     }
 
     /** Returns the file name to show in messages, or {@code <memory>}. */

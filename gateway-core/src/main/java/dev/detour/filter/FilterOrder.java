@@ -8,6 +8,8 @@ public final class FilterOrder {
 
     /** Client-key authentication. */
     public static final int AUTH = 100;
+    /** Context resolution and policy matching (route mapping, admission). */
+    public static final int POLICY = 150;
     /** Token-bucket rate limiting. */
     public static final int RATE_LIMIT = 200;
     /** The response cache. */

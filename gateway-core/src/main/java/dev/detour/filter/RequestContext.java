@@ -28,6 +28,12 @@ public final class RequestContext {
     private RequestBody attemptBody;
     private Runnable[] onComplete;
     private volatile boolean cancelled;
+    private Caller caller = Caller.ANONYMOUS;
+    private String endUser;
+    private String session;
+    private String priority = "interactive";
+    private String tier;
+    private String policy = "-";
     private dev.detour.api.UsageScanner usage;
     private int onCompleteCount;
 
@@ -99,6 +105,66 @@ public final class RequestContext {
     /** Returns the bytes of a body set with {@link #attemptBody(byte[])}, or {@code null}. */
     public byte[] attemptBodyBytes() {
         return attemptBody == null ? null : ((ByteArrayBody) attemptBody).bytes;
+    }
+
+    /** Returns who is calling; {@link Caller#ANONYMOUS} until authentication says otherwise. */
+    public Caller caller() {
+        return caller;
+    }
+
+    /** Sets who is calling. Called by the authentication filter. */
+    public void caller(Caller newCaller) {
+        this.caller = Objects.requireNonNull(newCaller, "newCaller");
+    }
+
+    /** Returns the end user (OpenAI {@code user}, or {@code x-detour-user} where allowed), or {@code null}. */
+    public String endUser() {
+        return endUser != null ? endUser : sniffed.user();
+    }
+
+    /** Sets the end user. */
+    public void endUser(String user) {
+        this.endUser = user;
+    }
+
+    /** Returns the session ({@code x-detour-session} where allowed), or {@code null}. */
+    public String session() {
+        return session;
+    }
+
+    /** Sets the session. */
+    public void session(String newSession) {
+        this.session = newSession;
+    }
+
+    /** Returns the priority: {@code critical}, {@code interactive} (the default) or {@code batch}. */
+    public String priority() {
+        return priority;
+    }
+
+    /** Sets the priority. */
+    public void priority(String newPriority) {
+        this.priority = Objects.requireNonNull(newPriority, "newPriority");
+    }
+
+    /** Returns the effective tier: an allowed {@code x-detour-tier}, else the caller's. */
+    public String tier() {
+        return tier != null ? tier : caller.tier();
+    }
+
+    /** Sets the effective tier. */
+    public void tier(String newTier) {
+        this.tier = newTier;
+    }
+
+    /** Returns the name of the policy that matched, or {@code -}. */
+    public String policy() {
+        return policy;
+    }
+
+    /** Sets the matched policy's name. */
+    public void policy(String name) {
+        this.policy = Objects.requireNonNull(name, "name");
     }
 
     /**

@@ -67,7 +67,8 @@ public final class KeyPool {
         for (int i = 0; i < keys.length; i++) {
             ApiKeyConfig k = effective.get(i);
             QuotaGroup group = k.quotaGroup().map(id -> groups.computeIfAbsent(id, QuotaGroup::new)).orElse(null);
-            keys[i] = new PooledKey(provider, k, group, k.onExhausted().orElse(config.onExhausted()));
+            keys[i] = new PooledKey(provider, k, group, k.onExhausted().orElse(config.onExhausted()),
+                                    config.strategy() == PoolConfig.Strategy.LEAST_USED);
             weights += k.weight();
         }
         this.totalWeight = weights;

@@ -20,11 +20,13 @@ public final class PooledKey {
     private final ExhaustionMode onExhausted;
     private final AtomicReference<KeyStatus> status = new AtomicReference<>(KeyStatus.AVAILABLE);
 
-    PooledKey(String provider, ApiKeyConfig config, QuotaGroup group, ExhaustionMode onExhausted) {
+    PooledKey(String provider, ApiKeyConfig config, QuotaGroup group, ExhaustionMode onExhausted,
+              boolean countAlways) {
         this.provider = provider;
         this.config = config;
         this.group = group;
-        this.quota = config.quotas().any() ? new LocalQuota(config.quotas()) : null;
+        // Without quotas, counting is only needed by the least-used strategy.
+        this.quota = config.quotas().any() || countAlways ? new LocalQuota(config.quotas()) : null;
         this.onExhausted = onExhausted;
     }
 
@@ -82,9 +84,13 @@ public final class PooledKey {
         return s.state();
     }
 
-    /** Returns the last signal seen, e.g. {@code rate_limit_exceeded}, or {@code -}. */
+    /** Returns the last signal seen on this key or, when it came through its quota group, on the group. */
     public String lastError() {
-        return status.get().lastError();
+        String own = status.get().lastError();
+        if (!"-".equals(own) || group == null) {
+            return own;
+        }
+        return group.status().lastError();
     }
 
     /**

@@ -116,6 +116,11 @@ public final class DispatchFilter implements GatewayFilter {
                          PooledKey key, CompletableFuture<GatewayResponse> result) {
         log.sent(target, key);
         ctx.recordAttempt(target.provider().name(), target.model(), key.id());
+        GatewayResponse.Full tooLong = ContextWindowCheck.check(ctx, target);
+        if (tooLong != null) {
+            refuseTooLong(ctx, route, log, session, target, key, tooLong, result);
+            return;
+        }
         ProviderAdapter adapter = target.adapter();
         UpstreamRequest request;
         try {
@@ -147,6 +152,23 @@ public final class DispatchFilter implements GatewayFilter {
                 result.completeExceptionally(e);
             }
         });
+    }
+
+    /**
+     * Settles an attempt that {@link ContextWindowCheck} ruled out before sending, as the provider's
+     * {@code context_length_exceeded} would have been: on to the context-fallback target, or answered.
+     */
+    private void refuseTooLong(RequestContext ctx, Route route, AttemptLog log, String session, Target target,
+                               PooledKey key, GatewayResponse.Full refusal, CompletableFuture<GatewayResponse> result) {
+        // Nothing was sent: the key's claim and the breaker's probe go back, and neither learns anything.
+        target.keys().unclaim(key);
+        target.breaker().release(clock.nanoTime());
+        log.outcome(target, key, ContextWindowCheck.VERDICT, refusal, null);
+        if (router.moveOn(route, log, target, ContextWindowCheck.VERDICT)) {
+            step(ctx, route, log, session, result);
+            return;
+        }
+        result.complete(refusal);
     }
 
     private void onOutcome(RequestContext ctx, Route route, AttemptLog log, String session, Target target,
@@ -239,6 +261,9 @@ public final class DispatchFilter implements GatewayFilter {
     private static GatewayResponse answer(RequestContext ctx, Target target, AttemptLog log, UpstreamVerdict verdict) {
         if (log.lastResponse() != null) {
             GatewayResponse.Full full = log.lastResponse();
+            if (full == ctx.attr(ContextWindowCheck.REFUSAL)) {
+                return full; // Detour's own refusal, already in OpenAI's envelope
+            }
             return target.adapter().clientError(full.status(), full.headers(), full.body(), verdict);
         }
         return failureResponse(ctx, target, log.lastFailure());
@@ -373,11 +398,11 @@ public final class DispatchFilter implements GatewayFilter {
         if (mode == RouteConfig.Affinity.NONE) {
             return null;
         }
-        String header = ctx.headers().get("x-detour-session");
-        if (header != null && !header.isEmpty() && header.length() <= 256) {
-            return header;
+        // The policy filter sets the session from x-detour-session where the client may set it.
+        if (ctx.session() != null) {
+            return ctx.session();
         }
-        return mode == RouteConfig.Affinity.USER ? ctx.sniffed().user() : null;
+        return mode == RouteConfig.Affinity.USER ? ctx.endUser() : null;
     }
 
     private static String human(long ms) {

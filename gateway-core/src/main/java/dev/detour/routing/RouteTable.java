@@ -2,6 +2,8 @@ package dev.detour.routing;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.detour.catalog.ModelCatalog;
+import dev.detour.catalog.ModelInfo;
 import dev.detour.config.GatewayConfig;
 import dev.detour.config.ProviderConfig;
 import dev.detour.config.RouteConfig;
@@ -15,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The routes of one config version, looked up by the model name a client sends.
@@ -26,13 +29,15 @@ public final class RouteTable {
 
     private final Map<String, Route> routes;
     private final Map<String, KeyPool> pools;
+    private final ModelCatalog catalog;
     private final List<String> modelNames;
     private final byte[] modelListJson;
     private final long created;
 
-    private RouteTable(Map<String, Route> routes, Map<String, KeyPool> pools, long created) {
+    private RouteTable(Map<String, Route> routes, Map<String, KeyPool> pools, ModelCatalog catalog, long created) {
         this.routes = Map.copyOf(routes);
         this.pools = Map.copyOf(pools);
+        this.catalog = catalog;
         this.modelNames = List.copyOf(routes.keySet());
         this.modelListJson = renderModelList(routes, created);
         this.created = created;
@@ -53,6 +58,9 @@ public final class RouteTable {
      * @param createdEpochSeconds the {@code created} time shown in the model list
      */
     public static RouteTable of(GatewayConfig config, long createdEpochSeconds, NanoClock clock) {
+        // Resolved once per config: each target keeps its row, so requests never look models up.
+        ModelCatalog catalog = config.models().isEmpty() ? ModelCatalog.builtin()
+                : ModelCatalog.builtin().withOverrides(config.models());
         Map<String, KeyPool> pools = new LinkedHashMap<>();
         for (ProviderConfig provider : config.providers().values()) {
             pools.put(provider.name(), KeyPool.of(provider, clock));
@@ -67,17 +75,22 @@ public final class RouteTable {
                                                        + tc.provider() + "'");
                 }
                 targets.add(new Target(provider, pools.get(provider.name()), tc.model(), tc.weight(), tc.params(),
-                                       rc.breaker()));
+                                       rc.breaker(), modelInfo(catalog, provider, tc.model())));
             }
             Target contextFallback = rc.contextFallback().map(tc -> {
                 ProviderConfig provider = config.providers().get(tc.provider());
                 return new Target(provider, pools.get(provider.name()), tc.model(), tc.weight(), tc.params(),
-                                  rc.breaker());
+                                  rc.breaker(), modelInfo(catalog, provider, tc.model()));
             }).orElse(null);
             routes.put(rc.model(), new Route(rc.model(), targets, rc.timeouts().orElse(config.upstream().timeouts()),
                                              rc, contextFallback));
         }
-        return new RouteTable(routes, pools, createdEpochSeconds);
+        return new RouteTable(routes, pools, catalog, createdEpochSeconds);
+    }
+
+    /** Returns the model catalog of this config: the built-in one with the config's {@code models} applied. */
+    public ModelCatalog catalog() {
+        return catalog;
     }
 
     /** Returns the route for {@code model}, or {@code null} when no route has that name. */
@@ -125,6 +138,11 @@ public final class RouteTable {
             throw new UncheckedIOException(e);
         }
         return out.toByteArray();
+    }
+
+    /** Returns the catalog row of {@code model} at {@code provider}: its family is the provider's type. */
+    private static Optional<ModelInfo> modelInfo(ModelCatalog catalog, ProviderConfig provider, String model) {
+        return catalog.find(provider.type().yamlName(), model);
     }
 
     /** Returns a description of the available models for error messages, e.g. {@code a, b, c}. */

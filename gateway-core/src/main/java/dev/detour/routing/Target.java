@@ -1,6 +1,7 @@
 package dev.detour.routing;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import dev.detour.catalog.ModelInfo;
 import dev.detour.config.BreakerConfig;
 import dev.detour.config.ProviderConfig;
 import dev.detour.config.ProviderType;
@@ -11,6 +12,7 @@ import dev.detour.provider.UpstreamOrigin;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * One resolved place a route can send a request to: a provider, its key pool and the upstream model name.
@@ -30,6 +32,7 @@ public final class Target {
     private final int weight;
     private final Map<String, Object> params;
     private final CircuitBreaker breaker;
+    private final Optional<ModelInfo> modelInfo;
     private final TargetStats stats = new TargetStats();
 
     Target(ProviderConfig provider, KeyPool keys, String model) {
@@ -38,6 +41,11 @@ public final class Target {
 
     Target(ProviderConfig provider, KeyPool keys, String model, int weight, Map<String, Object> params,
            BreakerConfig breaker) {
+        this(provider, keys, model, weight, params, breaker, Optional.empty());
+    }
+
+    Target(ProviderConfig provider, KeyPool keys, String model, int weight, Map<String, Object> params,
+           BreakerConfig breaker, Optional<ModelInfo> modelInfo) {
         this.provider = Objects.requireNonNull(provider, "provider");
         this.keys = Objects.requireNonNull(keys, "keys");
         this.model = Objects.requireNonNull(model, "model");
@@ -48,6 +56,7 @@ public final class Target {
         this.weight = weight;
         this.params = Map.copyOf(params);
         this.breaker = new CircuitBreaker("target " + provider.name() + "/" + model, breaker);
+        this.modelInfo = Objects.requireNonNull(modelInfo, "modelInfo");
     }
 
     /** Returns the share of traffic under the {@code weighted} strategy. */
@@ -58,6 +67,14 @@ public final class Target {
     /** Returns request fields set on every request to this target, overriding the client's. */
     public Map<String, Object> params() {
         return params;
+    }
+
+    /**
+     * Returns what the model catalog (with the config's {@code models} overrides) knows about the upstream model:
+     * its context window, output cap, prices and capabilities; empty when the catalog does not know it.
+     */
+    public Optional<ModelInfo> modelInfo() {
+        return modelInfo;
     }
 
     /** Returns the circuit breaker of this target. */

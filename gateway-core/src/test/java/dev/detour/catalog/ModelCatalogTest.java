@@ -140,6 +140,19 @@ class ModelCatalogTest {
     }
 
     @Test
+    void findsAnOpenRouterOverrideBeforeTheVendorsRow() {
+        ModelInfo free = ModelInfo.of("openrouter", "openai/gpt-4o:free", 64000, 4096, "0", "0", Set.of());
+        ModelInfo llama = ModelInfo.of("openrouter", "meta-llama/llama-3.3-70b-instruct", 131072, 16384, "0.13",
+                                       "0.40", Set.of());
+
+        ModelCatalog c = CATALOG.withOverrides(List.of(free, llama));
+
+        assertEquals(free, c.find("openrouter", "openai/gpt-4o:free").orElseThrow());
+        assertEquals(llama, c.find("openrouter", "Meta-Llama/llama-3.3-70b-instruct").orElseThrow());
+        assertEquals("gpt-4o", c.find("openrouter", "openai/gpt-4o").orElseThrow().id(), "other ids: vendor rows");
+    }
+
+    @Test
     void neverGuessesFromANearbyName() {
         assertEquals(Optional.empty(), CATALOG.find("openai", "gpt-4o-mini-transcribe"));
         assertEquals(Optional.empty(), CATALOG.find("openai", "o3-mini-high"));

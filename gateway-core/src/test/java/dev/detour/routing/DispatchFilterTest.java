@@ -133,6 +133,7 @@ class DispatchFilterTest {
                 }, RequestSniffer.sniff(new ByteArrayInputStream(bytes)), table.route(model), clock.executor(),
                 clock.nanoTime());
         lastContext = ctx;
+        ctx.session(h.get("x-detour-session")); // what the policy filter resolves in the server
         if (filter == null) {
             filter = new DispatchFilter(transport, clock); // one per config version, as in the server
         }

@@ -40,6 +40,8 @@ public final class AccessLog {
         StringBuilder sb = new StringBuilder(192);
         sb.append("request_id=");
         value(sb, e.requestId);
+        sb.append(" client=");
+        value(sb, e.client);
         sb.append(" method=");
         value(sb, e.method);
         sb.append(" path=");
@@ -52,6 +54,8 @@ public final class AccessLog {
         value(sb, e.upstreamModel);
         sb.append(" key_id=");
         value(sb, e.keyId);
+        sb.append(" policy=");
+        value(sb, e.policy);
         sb.append(" attempts=").append(e.attempts)
           .append(" status=").append(e.status)
           .append(" bytes_in=").append(e.bytesIn)
@@ -86,12 +90,14 @@ public final class AccessLog {
         StringBuilder sb = new StringBuilder(256);
         sb.append('{');
         field(sb, "request_id", e.requestId).append(',');
+        field(sb, "client", e.client).append(',');
         field(sb, "method", e.method).append(',');
         field(sb, "path", e.path).append(',');
         field(sb, "model", e.model).append(',');
         field(sb, "provider", e.provider).append(',');
         field(sb, "upstream_model", e.upstreamModel).append(',');
         field(sb, "key_id", e.keyId).append(',');
+        field(sb, "policy", e.policy).append(',');
         sb.append("\"attempts\":").append(e.attempts).append(',');
         sb.append("\"status\":").append(e.status).append(',');
         sb.append("\"bytes_in\":").append(e.bytesIn).append(',');
@@ -118,6 +124,8 @@ public final class AccessLog {
     /** The facts of one request; filled in as they become known. One per request, not thread-safe. */
     public static final class Entry {
         public String requestId = "-";
+        public String client = "-";
+        public String policy = "-";
         public String method = "-";
         public String path = "-";
         public String model = "-";

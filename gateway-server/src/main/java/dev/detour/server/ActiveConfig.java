@@ -1,5 +1,6 @@
 package dev.detour.server;
 
+import dev.detour.auth.AdminAuth;
 import dev.detour.config.GatewayConfig;
 import dev.detour.filter.FilterPipeline;
 import dev.detour.routing.RouteTable;
@@ -15,13 +16,16 @@ import java.util.Objects;
  * @param routes   the route table
  * @param pipeline the filter chain, ending in dispatch
  * @param accessLog the access log
+ * @param admin    who may call {@code /admin/*} (the config's {@code auth.admin-keys})
  */
-public record ActiveConfig(GatewayConfig config, RouteTable routes, FilterPipeline pipeline, AccessLog accessLog) {
+public record ActiveConfig(GatewayConfig config, RouteTable routes, FilterPipeline pipeline, AccessLog accessLog,
+                           AdminAuth admin) {
 
     public ActiveConfig {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(routes, "routes");
         Objects.requireNonNull(pipeline, "pipeline");
         Objects.requireNonNull(accessLog, "accessLog");
+        Objects.requireNonNull(admin, "admin");
     }
 }

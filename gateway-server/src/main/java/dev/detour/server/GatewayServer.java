@@ -1,9 +1,16 @@
 package dev.detour.server;
 
+import dev.detour.auth.KeyAuthFilter;
+import dev.detour.config.ChainConfig;
+import dev.detour.config.ClientConfig;
 import dev.detour.config.GatewayConfig;
+import dev.detour.config.PolicyConfig;
+import dev.detour.ratelimit.RateLimitFilter;
 import dev.detour.config.ProviderType;
 import dev.detour.config.ServerConfig;
 import dev.detour.filter.FilterPipeline;
+import dev.detour.filter.GatewayFilter;
+import dev.detour.policy.PolicyFilter;
 import dev.detour.provider.UpstreamTransport;
 import dev.detour.routing.DispatchFilter;
 import dev.detour.routing.RouteTable;
@@ -24,7 +31,9 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -89,8 +98,33 @@ public final class GatewayServer implements AutoCloseable {
         UpstreamTransport http = upstream;
         UpstreamTransport byType = (ctx, request) -> request.provider().type() == ProviderType.MOCK
                                                      ? mock.send(ctx, request) : http.send(ctx, request);
-        FilterPipeline pipeline = FilterPipeline.of(List.of(new DispatchFilter(byType, NanoClock.SYSTEM)));
-        return new ActiveConfig(config, routes, pipeline, new AccessLog(config.logging()));
+        Map<String, Supplier<GatewayFilter>> builtIns = new LinkedHashMap<>();
+        ChainConfig chain = config.chain();
+        builtIns.put("auth", () -> chain.auth().enabled()
+                                   ? new KeyAuthFilter(chain.clients(), NanoClock.SYSTEM) : null);
+        builtIns.put("policy", () -> new PolicyFilter(chain, routes));
+        builtIns.put("rate-limit", () -> hasLimits(chain) ? new RateLimitFilter(chain, NanoClock.SYSTEM) : null);
+        FilterPipeline pipeline = ChainAssembly.build(config.chain(), builtIns,
+                                                      new DispatchFilter(byType, NanoClock.SYSTEM));
+        return new ActiveConfig(config, routes, pipeline, new AccessLog(config.logging()),
+                                new dev.detour.auth.AdminAuth(config.chain().auth().adminKeys()));
+    }
+
+    private static boolean hasLimits(ChainConfig chain) {
+        if (!chain.limits().isEmpty()) {
+            return true;
+        }
+        for (ClientConfig c : chain.clients()) {
+            if (!c.limits().isEmpty()) {
+                return true;
+            }
+        }
+        for (PolicyConfig p : chain.policies()) {
+            if (!p.limits().isEmpty()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void bind(ServerConfig sc) throws InterruptedException {

@@ -1,8 +1,10 @@
 package dev.detour.server;
 
+import dev.detour.auth.ClientKeys;
 import dev.detour.config.ConfigException;
 import dev.detour.config.ConfigLoader;
 import dev.detour.config.GatewayConfig;
+import dev.detour.config.KeyHash;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@code detour} command line: start the gateway, or validate a config file.
+ * The {@code detour} command line: start the gateway, validate a config file, or generate a client key.
  */
 public final class Main {
 
@@ -24,6 +26,7 @@ public final class Main {
             "Usage:",
             "  detour [--config FILE] [--port PORT]   start the gateway (default config: " + DEFAULT_CONFIG + ")",
             "  detour validate FILE                   check a config file, print its problems, and exit",
+            "  detour keys generate                   print a new client (or admin) key and its hash for the config",
             "  detour --version                       print the version",
             "  detour --help                          print this help",
             "",
@@ -65,6 +68,12 @@ public final class Main {
                         return EXIT_USAGE;
                     }
                     return validate(Path.of(args[i + 1]), out, err);
+                case "keys":
+                    if (i + 1 >= args.length || !"generate".equals(args[i + 1]) || i + 2 < args.length) {
+                        err.println("detour keys: expected 'detour keys generate'\n\n" + USAGE);
+                        return EXIT_USAGE;
+                    }
+                    return generateKey(out);
                 case "-c":
                 case "--config":
                     if (i + 1 >= args.length) {
@@ -98,6 +107,17 @@ public final class Main {
         return serve(Path.of(config), port, err);
     }
 
+    private static int generateKey(PrintStream out) {
+        // The one place a key is printed: to the operator who asked for it, on stdout, never to a log.
+        String key = ClientKeys.newKey();
+        out.println("key:  " + key);
+        out.println("hash: " + KeyHash.of(key).text());
+        out.println();
+        out.println("Put the hash in clients[].key-hash (or auth.admin-keys) and give the key to the client.");
+        out.println("Detour keeps only the hash: store the key now, it cannot be shown again.");
+        return EXIT_OK;
+    }
+
     private static int validate(Path file, PrintStream out, PrintStream err) {
         try {
             GatewayConfig c = ConfigLoader.load(file);
@@ -127,8 +147,7 @@ public final class Main {
                 err.println("detour: --port: " + port + " is not a port number (0-65535)");
                 return EXIT_USAGE;
             }
-            config = new GatewayConfig(config.source(), config.server().withPort(port), config.upstream(),
-                                       config.logging(), config.providers(), config.routes());
+            config = config.withPort(port);
         }
         Logger log = LoggerFactory.getLogger(Main.class);
         GatewayServer server;

@@ -31,7 +31,7 @@ class AccessLogTest {
     void writesKeyValueText() {
         String line = AccessLog.toText(entry());
 
-        assertTrue(line.startsWith("request_id=req_1 method=POST path=/v1/chat/completions"), line);
+        assertTrue(line.startsWith("request_id=req_1 client=- method=POST path=/v1/chat/completions"), line);
         assertTrue(line.contains(" status=200 bytes_in=120 bytes_out=640 latency_ms=12.345 upstream_ms=10.005"), line);
     }
 

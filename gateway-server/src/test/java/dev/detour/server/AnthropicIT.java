@@ -182,7 +182,8 @@ class AnthropicIT {
         assertNull(sent.getHeader("Authorization"), "the SDK's key must not reach the provider");
         JsonNode body = JSON.readTree(sent.getBody());
         assertEquals("claude-sonnet-4-5", body.get("model").asText());
-        assertEquals(4096, body.get("max_tokens").asInt(), "Anthropic requires max_tokens: the default is sent");
+        assertEquals(8192, body.get("max_tokens").asInt(),
+                     "Anthropic requires max_tokens: the catalog's output cap of claude-sonnet-4-5, capped at 8192");
         assertEquals("Answer briefly.", body.get("system").asText());
         assertEquals(USER_TEXT, body.at("/messages/0/content").asText());
         assertEquals(1.0, body.get("temperature").asDouble(), "clamped to Anthropic's range");

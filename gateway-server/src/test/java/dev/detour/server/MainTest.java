@@ -1,13 +1,17 @@
 package dev.detour.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.detour.config.KeyHash;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -77,6 +81,40 @@ class MainTest {
         assertEquals(1, run("--config", dir.resolve("missing.yaml").toString()));
 
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("does not exist"));
+    }
+
+    @Test
+    void generatesAKeyAndItsHash() {
+        assertEquals(0, run("keys", "generate"));
+
+        String text = out.toString(StandardCharsets.UTF_8);
+        Matcher key = Pattern.compile("(?m)^key:  (dtr_[A-Za-z0-9_-]{32,})$").matcher(text);
+        Matcher hash = Pattern.compile("(?m)^hash: (sha256:[0-9a-f]{64})$").matcher(text);
+        assertTrue(key.find(), text);
+        assertTrue(hash.find(), text);
+        assertTrue(KeyHash.parse(hash.group(1)).matches(key.group(1)), text);
+        assertTrue(text.contains("clients[].key-hash") && text.contains("auth.admin-keys"), text);
+        assertEquals("", err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void generatesADifferentKeyEachTime() {
+        run("keys", "generate");
+        run("keys", "generate");
+
+        String[] lines = out.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("key:"))
+                .toArray(String[]::new);
+        assertEquals(2, lines.length);
+        assertNotEquals(lines[0], lines[1]);
+    }
+
+    @Test
+    void rejectsIncompleteKeysCommand() {
+        assertEquals(2, run("keys"));
+        assertEquals(2, run("keys", "list"));
+        assertEquals(2, run("keys", "generate", "extra"));
+
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("detour keys generate"));
     }
 
     @Test

@@ -63,7 +63,8 @@ public final class AnthropicAdapter implements ProviderAdapter {
                                               "model", "unsupported_endpoint");
         }
         JsonNode request = read(ctx);
-        RequestTranslator translator = new RequestTranslator(provider.name(), target.model());
+        RequestTranslator translator = new RequestTranslator(provider.name(), target.model(),
+                                                             RequestTranslator.defaultMaxTokens(target.modelInfo()));
         RequestTranslator.Translation translation = endpoint == Endpoint.COMPLETIONS
                 ? translator.completion(request, ctx.stream())
                 : translator.chat(request, ctx.stream());
@@ -278,7 +279,9 @@ public final class AnthropicAdapter implements ProviderAdapter {
         }
 
         boolean saysPromptIsTooLong() {
-            return lowerMessage().contains("prompt is too long");
+            String m = lowerMessage();
+            // The second form: models since Claude 3.7 refuse prompt + max_tokens over the window.
+            return m.contains("prompt is too long") || m.contains("exceed context limit");
         }
 
         private String lowerMessage() {

@@ -6,8 +6,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.detour.api.InvalidRequestException;
+import dev.detour.catalog.ModelInfo;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,11 +22,17 @@ import org.slf4j.LoggerFactory;
  */
 final class RequestTranslator {
 
-    /**
-     * The {@code max_tokens} sent when the client gives none: Anthropic requires one. A model catalog will
-     * replace this with per-model defaults through {@link #defaultMaxTokens(String)}.
-     */
+    /** The {@code max_tokens} sent when the client gives none and the catalog does not know the model. */
     static final int DEFAULT_MAX_TOKENS = 4096;
+
+    /**
+     * The most a default {@code max_tokens} may be, whatever the model's output cap. OpenAI's clients expect
+     * no cap when they send none, but Anthropic counts the requested {@code max_tokens} against the key's
+     * output-tokens-per-minute limit when it admits a request, so a default of the model's full cap (64000
+     * for Claude 4) would exhaust small tiers after one request. A client or a target's {@code params} can
+     * always ask for more.
+     */
+    static final int MAX_DEFAULT_MAX_TOKENS = 8192;
 
     private static final Logger LOG = LoggerFactory.getLogger(RequestTranslator.class);
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
@@ -32,23 +40,33 @@ final class RequestTranslator {
 
     private final String provider;
     private final String model;
+    private final int defaultMaxTokens;
     private final List<String> system = new ArrayList<>(2);
     private final List<Turn> turns = new ArrayList<>();
 
     /**
      * Creates a translator.
      *
-     * @param provider the provider's configured name, for error messages
-     * @param model    the upstream model name
+     * @param provider         the provider's configured name, for error messages
+     * @param model            the upstream model name
+     * @param defaultMaxTokens the {@code max_tokens} to send when the client gives none
      */
-    RequestTranslator(String provider, String model) {
+    RequestTranslator(String provider, String model, int defaultMaxTokens) {
         this.provider = provider;
         this.model = model;
+        this.defaultMaxTokens = defaultMaxTokens;
     }
 
-    /** Returns the {@code max_tokens} for {@code model} when the client sent none. */
-    static int defaultMaxTokens(String model) {
-        return DEFAULT_MAX_TOKENS;
+    /**
+     * Returns the {@code max_tokens} to send when the client gives none: the model's output cap from the catalog,
+     * at most {@link #MAX_DEFAULT_MAX_TOKENS}, or {@link #DEFAULT_MAX_TOKENS} when the catalog does not know the
+     * model (Anthropic requires the field).
+     */
+    static int defaultMaxTokens(Optional<ModelInfo> model) {
+        if (model.isEmpty() || model.get().maxOutputTokens() <= 0) {
+            return DEFAULT_MAX_TOKENS;
+        }
+        return Math.min(model.get().maxOutputTokens(), MAX_DEFAULT_MAX_TOKENS);
     }
 
     /** Translates a {@code /v1/chat/completions} request. */
@@ -143,7 +161,7 @@ final class RequestTranslator {
             v = request.get(field);
         }
         if (v == null || v.isNull()) {
-            return defaultMaxTokens(model);
+            return defaultMaxTokens;
         }
         if (!v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() < 1) {
             throw invalid("'" + field + "': " + v + " (expected: a positive integer).", field);

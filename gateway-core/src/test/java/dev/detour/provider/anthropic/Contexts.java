@@ -47,6 +47,12 @@ final class Contexts {
                 targets:
                   - provider: proxied
                     model: claude-haiku-4-5
+              - model: capped
+                targets:
+                  - provider: claude
+                    model: claude-house-model
+            models:
+              - {family: anthropic, id: claude-house-model, context-window: 100000, max-output-tokens: 1024}
             """;
 
     private static final RouteTable ROUTES = routes();

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.detour.api.Endpoint;
 import dev.detour.api.InvalidRequestException;
+import dev.detour.catalog.ModelCatalog;
+import dev.detour.catalog.ModelInfo;
 import dev.detour.filter.RequestContext;
 import dev.detour.provider.UpstreamBody;
 import dev.detour.provider.UpstreamRequest;
@@ -14,6 +16,8 @@ import dev.detour.routing.Target;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -41,11 +45,30 @@ class RequestTranslatorTest {
     }
 
     @Test
-    void suppliesDefaultMaxTokensWhenClientGivesNone() throws Exception {
+    void suppliesTheCatalogsOutputCapAsDefaultMaxTokensUpToTheLimit() throws Exception {
         JsonNode sent = Fixtures.tree(body(Contexts.chat("{\"model\":\"claude\",\"messages\":[]}")));
 
-        assertEquals(RequestTranslator.DEFAULT_MAX_TOKENS, sent.get("max_tokens").asInt());
-        assertEquals(4096, RequestTranslator.defaultMaxTokens("claude-sonnet-4-5"));
+        assertEquals(8192, sent.get("max_tokens").asInt(), "claude-sonnet-4-5 caps output at 64000: capped");
+        assertEquals(RequestTranslator.MAX_DEFAULT_MAX_TOKENS, sent.get("max_tokens").asInt());
+    }
+
+    @Test
+    void defaultsMaxTokensFromTheCatalogRow() {
+        ModelCatalog catalog = ModelCatalog.builtin();
+
+        assertEquals(4096, RequestTranslator.defaultMaxTokens(catalog.find("anthropic", "claude-3-haiku-20240307")));
+        assertEquals(8192, RequestTranslator.defaultMaxTokens(catalog.find("anthropic", "claude-3-5-haiku")));
+        assertEquals(8192, RequestTranslator.defaultMaxTokens(catalog.find("anthropic", "claude-opus-4-1")));
+        assertEquals(2000, RequestTranslator.defaultMaxTokens(Optional.of(
+                ModelInfo.of("anthropic", "claude-small", 100_000, 2000, "1", "1", Set.of()))));
+        assertEquals(RequestTranslator.DEFAULT_MAX_TOKENS, RequestTranslator.defaultMaxTokens(Optional.empty()));
+    }
+
+    @Test
+    void defaultsMaxTokensFromAConfigOverride() throws Exception {
+        RequestContext ctx = Contexts.chat("{\"model\":\"capped\",\"messages\":[]}");
+
+        assertEquals(1024, Fixtures.tree(body(ctx)).get("max_tokens").asInt());
     }
 
     @Test

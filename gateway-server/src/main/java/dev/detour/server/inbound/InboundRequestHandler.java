@@ -259,14 +259,24 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
         }
 
         private void serveAdmin(HttpMethod method) {
-            // Until admin keys exist (the auth issue), admin views are served to this machine only.
-            java.net.SocketAddress remote = ctx.channel().remoteAddress();
-            boolean local = remote instanceof java.net.InetSocketAddress inet && inet.getAddress() != null
-                            && inet.getAddress().isLoopbackAddress();
-            if (!local) {
-                writeFull(ErrorResponses.of(ErrorKind.PERMISSION, "Admin endpoints are served to localhost only.",
-                                            "admin_local_only", null));
-                return;
+            if (active.admin().configured()) {
+                // With admin keys configured, a key is required from every address, this machine included.
+                if (!active.admin().allows(name -> request.headers().get(name))) {
+                    writeFull(ErrorResponses.of(ErrorKind.AUTHENTICATION, "Admin endpoints need an admin key "
+                            + "(one of auth.admin-keys), sent as 'Authorization: Bearer YOUR_KEY' or in an x-api-key "
+                            + "header; none was sent, or it is not an admin key.", "invalid_admin_key", null));
+                    return;
+                }
+            } else {
+                // Without admin keys, admin views are served to this machine only.
+                java.net.SocketAddress remote = ctx.channel().remoteAddress();
+                boolean local = remote instanceof java.net.InetSocketAddress inet && inet.getAddress() != null
+                                && inet.getAddress().isLoopbackAddress();
+                if (!local) {
+                    writeFull(ErrorResponses.of(ErrorKind.PERMISSION, "Admin endpoints are served to localhost only "
+                            + "(configure auth.admin-keys to call them from elsewhere).", "admin_local_only", null));
+                    return;
+                }
             }
             serveGet(method, dev.detour.server.admin.PoolsView.render(active.routes(), System.nanoTime()), 200);
         }
@@ -473,6 +483,8 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
             }
             if (rctx != null) {
                 rctx.complete();
+                log.client = rctx.caller().client();
+                log.policy = rctx.policy();
                 log.provider = rctx.provider();
                 log.upstreamModel = rctx.upstreamModel();
                 log.keyId = rctx.keyId();

@@ -32,8 +32,7 @@ public final class TestGateway implements AutoCloseable {
     public static TestGateway start(String yaml) {
         try {
             GatewayConfig parsed = ConfigLoader.parse(yaml, "test.yaml", Map.of());
-            GatewayConfig config = new GatewayConfig(parsed.source(), parsed.server().withPort(0), parsed.upstream(),
-                                                     parsed.logging(), parsed.providers(), parsed.routes());
+            GatewayConfig config = parsed.withPort(0);
             return new TestGateway(GatewayServer.start(config));
         } catch (ConfigException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
