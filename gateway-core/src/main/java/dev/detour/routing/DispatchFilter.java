@@ -26,6 +26,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,6 +48,7 @@ public final class DispatchFilter implements GatewayFilter {
 
     private static final Logger LOG = LoggerFactory.getLogger(DispatchFilter.class);
     private static final byte[] EMPTY = new byte[0];
+    private static final long MAX_JITTER_NANOS = 250_000_000L;
 
     private final UpstreamTransport transport;
     private final NanoClock clock;
@@ -105,8 +107,11 @@ public final class DispatchFilter implements GatewayFilter {
         if (decision instanceof FallbackRouter.Send send) {
             attempt(ctx, route, log, session, send.target(), send.key(), result);
         } else if (decision instanceof FallbackRouter.Wait wait) {
-            log.waited(wait.nanos());
-            ctx.executor().schedule(() -> step(ctx, route, log, session, result), wait.nanos());
+            // Jitter (up to a tenth, at most 250 ms) keeps requests that waited for the same key from
+            // arriving at it in one burst when it comes back.
+            long jitter = ThreadLocalRandom.current().nextLong(Math.min(wait.nanos() / 10, MAX_JITTER_NANOS) + 1);
+            log.waited(wait.nanos() + jitter);
+            ctx.executor().schedule(() -> step(ctx, route, log, session, result), wait.nanos() + jitter);
         } else {
             result.complete(giveUp(ctx, route, log, (FallbackRouter.GiveUp) decision));
         }

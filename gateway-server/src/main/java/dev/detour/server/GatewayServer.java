@@ -154,6 +154,11 @@ public final class GatewayServer implements AutoCloseable {
                                             e);
         }
         ready = true;
+        if (!active.get().config().chain().auth().enabled()) {
+            LOG.warn("AUTHENTICATION IS OFF: anyone who can reach {} may call every route. For anything but local "
+                     + "use, set auth.enabled: true and add clients (detour keys generate; docs/policies.md).",
+                     listener.localAddress());
+        }
         LOG.info("Detour {} listening on {} ({} transport, {} routes)", Version.current(), listener.localAddress(),
                  transport.name().toLowerCase(), active.get().routes().modelNames().size());
     }
