@@ -42,6 +42,9 @@ public final class RequestSniffer {
         int modelEnd = -1;
         boolean stream = false;
         String user = null;
+        boolean streamOptions = false;
+        boolean includeUsage = false;
+        int objectEnd = -1;
         try (JsonParser p = JSON.createParser(body)) {
             JsonToken first = p.nextToken();
             if (first == null) {
@@ -85,6 +88,22 @@ public final class RequestSniffer {
                                           "invalid_type");
                         }
                         break;
+                    case "stream_options":
+                        streamOptions = true;
+                        if (value == JsonToken.START_OBJECT) {
+                            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                                String option = p.currentName();
+                                JsonToken v = p.nextToken();
+                                if ("include_usage".equals(option)) {
+                                    includeUsage = v == JsonToken.VALUE_TRUE;
+                                } else {
+                                    p.skipChildren();
+                                }
+                            }
+                        } else {
+                            p.skipChildren();
+                        }
+                        break;
                     default:
                         p.skipChildren();
                         break;
@@ -93,6 +112,7 @@ public final class RequestSniffer {
             if (t != JsonToken.END_OBJECT) {
                 throw invalid("The request body is not valid JSON.", null, "invalid_json");
             }
+            objectEnd = (int) p.currentTokenLocation().getByteOffset();
             JsonToken trailing = p.nextToken();
             if (trailing != null) {
                 throw invalid("The request body has data after the JSON object.", null, "invalid_json");
@@ -112,7 +132,7 @@ public final class RequestSniffer {
             throw invalid("'model' is empty. Name one of the models listed at GET /v1/models.", "model",
                           "missing_model");
         }
-        return new SniffedRequest(model, stream, user, modelStart, modelEnd);
+        return new SniffedRequest(model, stream, user, modelStart, modelEnd, streamOptions, includeUsage, objectEnd);
     }
 
     private static InvalidRequestException invalid(String message, String param, String code) {

@@ -35,6 +35,7 @@ public final class RequestContext {
     private String tier;
     private String policy = "-";
     private dev.detour.api.UsageScanner usage;
+    private boolean needsUsage;
     private int onCompleteCount;
 
     // Filled in by the dispatcher, read by the access log and response headers.
@@ -176,6 +177,19 @@ public final class RequestContext {
             usage = new dev.detour.api.UsageScanner();
         }
         return usage;
+    }
+
+    /**
+     * Says that someone needs this request's token usage (a token limit to settle, a key's token quota):
+     * adapters then ask the provider for it on streams where the client did not.
+     */
+    public void needsUsage(boolean needed) {
+        this.needsUsage |= needed;
+    }
+
+    /** Returns whether the request's token usage is needed. */
+    public boolean needsUsage() {
+        return needsUsage;
     }
 
     /** Marks the request as abandoned by its client: no further attempt is made. Any thread. */

@@ -6,7 +6,8 @@ import java.util.Objects;
  * The body an attempt sends upstream, described relative to the client's body so that the common
  * case costs no copy.
  */
-public sealed interface UpstreamBody permits UpstreamBody.PassThrough, UpstreamBody.Splice, UpstreamBody.Replace {
+public sealed interface UpstreamBody
+        permits UpstreamBody.PassThrough, UpstreamBody.Splice, UpstreamBody.Splices, UpstreamBody.Replace {
 
     /** The client's body, byte for byte. */
     UpstreamBody PASS_THROUGH = new PassThrough();
@@ -31,6 +32,18 @@ public sealed interface UpstreamBody permits UpstreamBody.PassThrough, UpstreamB
             Objects.requireNonNull(replacement, "replacement");
             if (start < 0 || end < start) {
                 throw new IllegalArgumentException("range: [" + start + ", " + end + ") (expected: 0 <= start <= end)");
+            }
+        }
+    }
+
+    /** Several splices of the client's body, in ascending, non-overlapping order. */
+    record Splices(java.util.List<Splice> parts) implements UpstreamBody {
+        public Splices {
+            parts = java.util.List.copyOf(parts);
+            for (int i = 1; i < parts.size(); i++) {
+                if (parts.get(i).start() < parts.get(i - 1).end()) {
+                    throw new IllegalArgumentException("splices overlap or are out of order: " + parts);
+                }
             }
         }
     }

@@ -55,9 +55,9 @@ import org.slf4j.LoggerFactory;
  * <p>LLM tokens are reserved before dispatch (a {@link PromptTokenEstimator} estimate: prompt plus
  * {@code max_tokens}, or 256 when absent) and settled
  * once the response is written: the reservation minus the {@code usage.total_tokens} the upstream reported
- * is given back, or the excess charged (a bucket may go into debt). Without a usage figure a successful
- * response keeps the estimate; this is the case for streams whose client did not ask for
- * {@code stream_options.include_usage}. A response that failed without a usage figure (an error, nothing
+ * is given back, or the excess charged (a bucket may go into debt). For a stream whose client did not ask for
+ * {@code stream_options.include_usage}, adapters that can ask the provider for it do so (and keep that chunk
+ * from the client). Without a usage figure a successful response keeps the estimate. A response that failed without a usage figure (an error, nothing
  * served) gives the whole token reservation back; its request still counts.
  *
  * <p>Every response carries OpenAI's {@code x-ratelimit-limit-requests}, {@code x-ratelimit-remaining-requests},
@@ -317,6 +317,7 @@ public final class RateLimitFilter implements GatewayFilter {
         if (limit.tokens != null) {
             if (a.estimate < 0) {
                 a.estimate = Math.max(1, estimator.estimate(ctx));
+                ctx.needsUsage(true); // settling needs the actual usage, streams included
             }
             a.add(limit, scopeKey, new Claim(new BucketKey(limit.name, BucketKey.Kind.TOKENS, limit.tokens,
                                                            scopeKey), a.estimate, limit.shadow));

@@ -1,6 +1,7 @@
 package dev.detour.routing;
 
 import dev.detour.api.InvalidRequestException;
+import dev.detour.config.KeyQuotas;
 import dev.detour.config.RouteConfig;
 import dev.detour.error.ErrorKind;
 import dev.detour.error.ErrorResponses;
@@ -121,6 +122,8 @@ public final class DispatchFilter implements GatewayFilter {
                          PooledKey key, CompletableFuture<GatewayResponse> result) {
         log.sent(target, key);
         ctx.recordAttempt(target.provider().name(), target.model(), key.id());
+        KeyQuotas quotas = key.config().quotas();
+        ctx.needsUsage(quotas.tokensPerMinute() > 0 || quotas.tokensPerDay() > 0);
         GatewayResponse.Full tooLong = ContextWindowCheck.check(ctx, target);
         if (tooLong != null) {
             refuseTooLong(ctx, route, log, session, target, key, tooLong, result);

@@ -45,6 +45,22 @@ class RequestSnifferTest {
     }
 
     @Test
+    void readsStreamOptionsAndWhereTheObjectEnds() throws Exception {
+        String asked = "{\"model\":\"m\",\"stream\":true,\"stream_options\":{\"x\":[1],\"include_usage\":true}} ";
+        String plain = "{\"model\":\"m\",\"stream\":true}";
+
+        SniffedRequest a = sniff(asked);
+        SniffedRequest p = sniff(plain);
+
+        assertTrue(a.streamOptions());
+        assertTrue(a.includeUsage());
+        assertFalse(p.streamOptions());
+        assertFalse(p.includeUsage());
+        assertEquals(plain.length() - 1, p.objectEnd());
+        assertEquals('}', asked.charAt(a.objectEnd()));
+    }
+
+    @Test
     void defaultsStreamToFalseAndUserToNull() throws Exception {
         SniffedRequest s = sniff("{\"model\":\"m\",\"stream\":null}");
 

@@ -63,6 +63,37 @@ class OpenAiAdapterTest {
     }
 
     @Test
+    void asksForStreamUsageWhenSomeoneNeedsItAndKeepsTheChunkFromTheClient() throws Exception {
+        String body = "{\"stream\":true,\"model\":\"mini\",\"messages\":[]}";
+        RequestContext ctx = TestContexts.newContext(RequestExecutor.DIRECT, body);
+        ctx.needsUsage(true);
+        Target target = ctx.route().targets().get(0);
+
+        UpstreamRequest r = OpenAiAdapter.INSTANCE.prepare(ctx, target, target.keys().next());
+
+        UpstreamBody.Splices splices = (UpstreamBody.Splices) r.body();
+        byte[] sent = body.getBytes(StandardCharsets.UTF_8);
+        for (int i = splices.parts().size() - 1; i >= 0; i--) {
+            sent = apply(sent, splices.parts().get(i)).getBytes(StandardCharsets.UTF_8);
+        }
+        com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(sent);
+        assertEquals(true, json.at("/stream_options/include_usage").asBoolean());
+        assertEquals("gpt-4o-mini-2024-07-18", json.get("model").asText());
+        assertEquals(UsageChunkFilter.class, r.translator().getClass());
+    }
+
+    @Test
+    void leavesStreamsAloneWhenNobodyNeedsUsage() {
+        RequestContext ctx = TestContexts.newContext(RequestExecutor.DIRECT, "{\"model\":\"gpt-4o\",\"stream\":true}");
+        Target target = ctx.route().targets().get(0);
+
+        UpstreamRequest r = OpenAiAdapter.INSTANCE.prepare(ctx, target, target.keys().next());
+
+        assertEquals(UpstreamBody.PASS_THROUGH, r.body());
+        assertNull(r.translator());
+    }
+
+    @Test
     void doesNotSendAuthorizationWithoutKey() {
         RequestContext ctx = TestContexts.newContext(RequestExecutor.DIRECT, "{\"model\":\"m\"}");
         Target target = ctx.route().targets().get(0);

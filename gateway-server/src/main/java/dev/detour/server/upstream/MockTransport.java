@@ -11,7 +11,15 @@ import dev.detour.provider.mock.MockReply;
 import dev.detour.provider.mock.MockResponder;
 import dev.detour.server.ServerAttributes;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufInputStream;
+import dev.detour.provider.ResponseTranslator;
+import dev.detour.provider.StreamFailure;
+import dev.detour.provider.UpstreamBody;
+import io.netty.buffer.ByteBufUtil;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import io.netty.channel.EventLoop;
 import java.util.HashMap;
 import java.util.Map;
@@ -49,8 +57,10 @@ public final class MockTransport implements UpstreamTransport {
                     "provider '" + request.provider().name() + "' is not a mock provider"));
         }
         ByteBuf body = ctx.attr(ServerAttributes.BODY);
-        MockReply reply = responder.reply(request.endpoint(), request.target().model(), request.key().id(),
-                                          request.stream(), new ByteBufInputStream(body.duplicate()));
+        MockReply answered = responder.reply(request.endpoint(), request.target().model(), request.key().id(),
+                                             request.stream(), new ByteArrayInputStream(effectiveBody(body, request)));
+        MockReply reply = request.translated() && answered.streamed()
+                          ? translated(answered, request.translator()) : answered;
         EventLoop loop = ctx.attr(ServerAttributes.EVENT_LOOP);
         CompletableFuture<GatewayResponse> result = new CompletableFuture<>();
         long sentNanos = System.nanoTime();
@@ -85,6 +95,53 @@ public final class MockTransport implements UpstreamTransport {
             pending.timer = loop.schedule(answer, delay, TimeUnit.NANOSECONDS);
         }
         return result;
+    }
+
+    /** Returns the body as the adapter would send it upstream: the client's, spliced or replaced. */
+    private static byte[] effectiveBody(ByteBuf body, UpstreamRequest request) {
+        byte[] client = ByteBufUtil.getBytes(body);
+        UpstreamBody b = request.body();
+        if (b instanceof UpstreamBody.Replace replace) {
+            return replace.bytes();
+        }
+        List<UpstreamBody.Splice> edits = b instanceof UpstreamBody.Splice one ? List.of(one)
+                : b instanceof UpstreamBody.Splices many ? many.parts() : List.of();
+        if (edits.isEmpty()) {
+            return client;
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(client.length + 64);
+        int at = 0;
+        for (UpstreamBody.Splice e : edits) {
+            out.write(client, at, e.start() - at);
+            out.writeBytes(e.replacement());
+            at = e.end();
+        }
+        out.write(client, at, client.length - at);
+        return out.toByteArray();
+    }
+
+    /** Returns {@code reply} with its events passed through {@code translator}, as an upstream's would be. */
+    private static MockReply translated(MockReply reply, ResponseTranslator translator) {
+        List<byte[]> events = new ArrayList<>(reply.events().size());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            for (byte[] event : reply.events()) {
+                out.reset();
+                translator.translateStream(ByteBuffer.wrap(event), out::write);
+                if (out.size() > 0) {
+                    events.add(out.toByteArray());
+                }
+            }
+            out.reset();
+            translator.endStream(out::write);
+            if (out.size() > 0) {
+                events.add(out.toByteArray());
+            }
+        } catch (StreamFailure | ResponseTranslator.TranslationException e) {
+            throw new IllegalStateException("the mock's own stream did not translate: " + e.getMessage(), e);
+        }
+        return new MockReply(reply.status(), reply.headers(), reply.delay(), reply.body(), events,
+                             reply.interEventDelay(), reply.hang());
     }
 
     private static final class PendingReply implements ServerAttributes.Cancellable {

@@ -202,12 +202,9 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
         ByteBuf content;
         UpstreamBody upstreamBody = request.body();
         if (upstreamBody instanceof UpstreamBody.Splice edit) {
-            int base = body.readerIndex();
-            CompositeByteBuf composite = ch.alloc().compositeBuffer(3);
-            composite.addComponent(true, body.retainedSlice(base, edit.start()));
-            composite.addComponent(true, Unpooled.wrappedBuffer(edit.replacement()));
-            composite.addComponent(true, body.retainedSlice(base + edit.end(), body.readableBytes() - edit.end()));
-            content = composite;
+            content = splice(ch, java.util.List.of(edit));
+        } else if (upstreamBody instanceof UpstreamBody.Splices edits) {
+            content = splice(ch, edits.parts());
         } else if (upstreamBody instanceof UpstreamBody.Replace replace) {
             content = Unpooled.wrappedBuffer(replace.bytes());
         } else {
@@ -222,6 +219,24 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
             h.add(extra.name(i), extra.value(i));
         }
         return r;
+    }
+
+    /** Returns the client's body with {@code edits} applied: retained slices around the new bytes, no copy. */
+    private ByteBuf splice(Channel ch, java.util.List<UpstreamBody.Splice> edits) {
+        int base = body.readerIndex();
+        CompositeByteBuf composite = ch.alloc().compositeBuffer(2 * edits.size() + 1);
+        int at = 0;
+        for (UpstreamBody.Splice edit : edits) {
+            if (edit.start() > at) {
+                composite.addComponent(true, body.retainedSlice(base + at, edit.start() - at));
+            }
+            composite.addComponent(true, Unpooled.wrappedBuffer(edit.replacement()));
+            at = edit.end();
+        }
+        if (body.readableBytes() > at) {
+            composite.addComponent(true, body.retainedSlice(base + at, body.readableBytes() - at));
+        }
+        return composite;
     }
 
     void onHead(HttpResponse response) {

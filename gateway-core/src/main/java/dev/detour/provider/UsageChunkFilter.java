@@ -1,0 +1,157 @@
+package dev.detour.provider;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import dev.detour.api.UsageScanner;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * Relays an OpenAI event stream whose usage chunk Detour asked for on the client's behalf: every event
+ * goes out as the same bytes, except the usage-only chunk ({@code "choices": []} with a {@code usage}),
+ * which is read into a {@link UsageScanner} and not shown to a client that did not ask for it.
+ *
+ * <p>Events are cut at blank lines as they complete; only events that mention {@code usage} are parsed.
+ * One per exchange; not thread-safe.
+ */
+public final class UsageChunkFilter implements ResponseTranslator {
+
+    private static final JsonFactory JSON = new JsonFactory();
+    private static final byte[] USAGE = "\"usage\"".getBytes(StandardCharsets.US_ASCII);
+    private static final int MAX_EVENT_BYTES = 16 * 1024 * 1024;
+
+    private final UsageScanner usage;
+    private byte[] pending = new byte[1024];
+    private int length;
+
+    /** Creates a filter that reads the usage chunk into {@code usage}. */
+    public UsageChunkFilter(UsageScanner usage) {
+        this.usage = usage;
+    }
+
+    @Override
+    public byte[] translateBody(byte[] upstreamBody) {
+        return upstreamBody; // only streams are filtered
+    }
+
+    @Override
+    public void translateStream(ByteBuffer upstreamBytes, ByteSink out) throws TranslationException {
+        int n = upstreamBytes.remaining();
+        if (length + n > MAX_EVENT_BYTES) {
+            throw new TranslationException("an event is larger than " + MAX_EVENT_BYTES + " bytes");
+        }
+        if (length + n > pending.length) {
+            pending = Arrays.copyOf(pending, Math.max(length + n, pending.length * 2));
+        }
+        upstreamBytes.duplicate().get(pending, length, n);
+        int scanFrom = Math.max(0, length - 3);
+        length += n;
+        int start = 0;
+        for (int i = scanFrom; i < length; i++) {
+            int end = eventEnd(i);
+            if (end > 0) {
+                emit(start, end, out);
+                start = end;
+                i = end - 1;
+            }
+        }
+        if (start > 0) {
+            System.arraycopy(pending, start, pending, 0, length - start);
+            length -= start;
+        }
+    }
+
+    @Override
+    public void endStream(ByteSink out) {
+        if (length > 0) {
+            out.write(pending, 0, length); // a last event without its blank line goes out as the upstream sent it
+            length = 0;
+        }
+    }
+
+    /** Returns the index just past a blank line ending at {@code i} ({@code \n\n} or {@code \r\n\r\n}), or -1. */
+    private int eventEnd(int i) {
+        if (pending[i] != '\n') {
+            return -1;
+        }
+        if (i >= 1 && pending[i - 1] == '\n') {
+            return i + 1;
+        }
+        if (i >= 3 && pending[i - 1] == '\r' && pending[i - 2] == '\n' && pending[i - 3] == '\r') {
+            return i + 1;
+        }
+        return -1;
+    }
+
+    private void emit(int start, int end, ByteSink out) {
+        if (mentionsUsage(start, end) && isUsageOnly(start, end)) {
+            usage.scan(pending, start, end - start);
+            return;
+        }
+        out.write(pending, start, end - start);
+    }
+
+    private boolean mentionsUsage(int start, int end) {
+        outer:
+        for (int i = start; i <= end - USAGE.length; i++) {
+            for (int j = 0; j < USAGE.length; j++) {
+                if (pending[i + j] != USAGE[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
+    /** Returns whether the event's data is a chunk with empty choices and a usage object. */
+    private boolean isUsageOnly(int start, int end) {
+        int data = indexOf(start, end, "data:");
+        if (data < 0) {
+            return false;
+        }
+        int from = data + 5;
+        try (JsonParser p = JSON.createParser(pending, from, end - from)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return false;
+            }
+            boolean emptyChoices = false;
+            boolean hasUsage = false;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken v = p.nextToken();
+                if ("choices".equals(name)) {
+                    emptyChoices = v == JsonToken.START_ARRAY && p.nextToken() == JsonToken.END_ARRAY;
+                    if (!emptyChoices) {
+                        p.skipChildren();
+                    }
+                } else if ("usage".equals(name)) {
+                    hasUsage = v == JsonToken.START_OBJECT;
+                    p.skipChildren();
+                } else {
+                    p.skipChildren();
+                }
+            }
+            return emptyChoices && hasUsage;
+        } catch (IOException e) {
+            return false; // not JSON we understand: pass it on as it is
+        }
+    }
+
+    private int indexOf(int start, int end, String text) {
+        byte[] t = text.getBytes(StandardCharsets.US_ASCII);
+        outer:
+        for (int i = start; i <= end - t.length; i++) {
+            for (int j = 0; j < t.length; j++) {
+                if (pending[i + j] != t[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+}

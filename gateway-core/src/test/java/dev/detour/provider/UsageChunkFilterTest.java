@@ -1,0 +1,56 @@
+package dev.detour.provider;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.detour.api.UsageScanner;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class UsageChunkFilterTest {
+
+    private static final String CHUNK = "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},"
+                                        + "\"finish_reason\":null}],\"usage\":null}\n\n";
+    private static final String USAGE = "data: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,"
+                                        + "\"completion_tokens\":3,\"total_tokens\":15}}\n\n";
+    private static final String DONE = "data: [DONE]\n\n";
+
+    private static String run(String stream, int piece, UsageScanner usage) throws Exception {
+        UsageChunkFilter filter = new UsageChunkFilter(usage);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] bytes = stream.getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < bytes.length; i += piece) {
+            filter.translateStream(ByteBuffer.wrap(bytes, i, Math.min(piece, bytes.length - i)), out::write);
+        }
+        filter.endStream(out::write);
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void dropsTheUsageChunkAndReadsIt() throws Exception {
+        for (int piece = 1; piece <= CHUNK.length() + USAGE.length() + 1; piece += 7) {
+            UsageScanner usage = new UsageScanner();
+
+            String out = run(CHUNK + USAGE + DONE, piece, usage);
+
+            assertEquals(CHUNK + DONE, out, "pieces of " + piece);
+            assertEquals(15, usage.totalTokens());
+        }
+    }
+
+    @Test
+    void passesEveryOtherEventAsTheSameBytes() throws Exception {
+        String stream = ": keep-alive\n\n" + CHUNK.replace("\n\n", "\r\n\r\n") + "data: {\"usage\":{\"note\":1},"
+                        + "\"choices\":[{\"index\":0}]}\n\n" + DONE;
+
+        String out = run(stream, 5, new UsageScanner());
+
+        assertEquals(stream, out);
+    }
+
+    @Test
+    void passesATrailingPartialEventOn() throws Exception {
+        assertEquals(CHUNK + "data: {\"par", run(CHUNK + "data: {\"par", 3, new UsageScanner()));
+    }
+}
