@@ -5,6 +5,7 @@ import dev.detour.config.ChainConfig;
 import dev.detour.config.ClientConfig;
 import dev.detour.config.GatewayConfig;
 import dev.detour.config.PolicyConfig;
+import dev.detour.ratelimit.BucketStore;
 import dev.detour.ratelimit.RateLimitFilter;
 import dev.detour.config.ProviderType;
 import dev.detour.config.ServerConfig;
@@ -56,6 +57,11 @@ public final class GatewayServer implements AutoCloseable {
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
     private final UpstreamClient upstream;
+    /**
+     * One bucket store for the server's lifetime, not per config version: bucket keys name the limit, its
+     * scope value and its size, so a reload keeps the buckets of limits it did not change.
+     */
+    private final BucketStore buckets = BucketStore.newLocal(NanoClock.SYSTEM);
     private final AtomicReference<ActiveConfig> active = new AtomicReference<>();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final ChannelGroup connections = new DefaultChannelGroup("detour-clients", GlobalEventExecutor.INSTANCE);
@@ -103,7 +109,8 @@ public final class GatewayServer implements AutoCloseable {
         builtIns.put("auth", () -> chain.auth().enabled()
                                    ? new KeyAuthFilter(chain.clients(), NanoClock.SYSTEM) : null);
         builtIns.put("policy", () -> new PolicyFilter(chain, routes));
-        builtIns.put("rate-limit", () -> hasLimits(chain) ? new RateLimitFilter(chain, NanoClock.SYSTEM) : null);
+        builtIns.put("rate-limit", () -> hasLimits(chain)
+                                         ? new RateLimitFilter(chain, buckets, NanoClock.SYSTEM) : null);
         FilterPipeline pipeline = ChainAssembly.build(config.chain(), builtIns,
                                                       new DispatchFilter(byType, NanoClock.SYSTEM));
         return new ActiveConfig(config, routes, pipeline, new AccessLog(config.logging()),
