@@ -89,13 +89,13 @@ public final class KeyAuthFilter implements GatewayFilter {
             }
         }
         String model = ctx.sniffed().model();
+        ctx.caller(client.caller); // known from here on, so the access log names it even on a 403
         // An empty allowed-models list allows nothing (fail closed), unlike an empty Match list.
         if (client.allowedModels.isEmpty() || !Match.anyGlob(client.allowedModels, model)) {
             return CompletableFuture.completedFuture(ErrorResponses.of(ErrorKind.PERMISSION,
                     "Client '" + client.config.name() + "' is not allowed to use model '" + model + "'. It may use: "
                     + client.allowedText + ".", "model_not_allowed", "model"));
         }
-        ctx.caller(client.caller);
         return next.proceed(ctx);
     }
 

@@ -75,6 +75,24 @@ public final class Headers {
         return new Headers(copy);
     }
 
+    /** Returns a copy without the headers whose lower-case name starts with {@code prefix} (lower case). */
+    public Headers withoutPrefix(String prefix) {
+        List<String> kept = null;
+        for (int i = 0; i < pairs.length; i += 2) {
+            boolean drop = pairs[i].regionMatches(true, 0, prefix, 0, prefix.length());
+            if (drop && kept == null) {
+                kept = new ArrayList<>(pairs.length);
+                for (int j = 0; j < i; j++) {
+                    kept.add(pairs[j]);
+                }
+            } else if (!drop && kept != null) {
+                kept.add(pairs[i]);
+                kept.add(pairs[i + 1]);
+            }
+        }
+        return kept == null ? this : kept.isEmpty() ? EMPTY : new Headers(kept.toArray(new String[0]));
+    }
+
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("Headers[");

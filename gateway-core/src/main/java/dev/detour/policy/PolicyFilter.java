@@ -198,8 +198,8 @@ public final class PolicyFilter implements GatewayFilter {
                 + " keys are available, below the reserve of policy '" + policy.name() + "' ("
                 + Math.round(policy.admission().reserve() * 100) + "%), and this request's priority is '"
                 + ctx.priority() + "'. Retry after " + seconds + " s.", "capacity_reserved", null);
-        return new GatewayResponse.Full(error.status(), error.headers().with("retry-after", Long.toString(seconds)),
-                                        error.body());
+        return new GatewayResponse.Full(error.status(), error.headers().with("retry-after", Long.toString(seconds))
+                .with("retry-after-ms", Long.toString(Math.max(1, retryNanos / 1_000_000))), error.body());
     }
 
     private static GatewayResponse withPolicy(GatewayResponse response, String policy) {

@@ -406,7 +406,8 @@ public final class RateLimitFilter implements GatewayFilter {
     }
 
     private static Headers rateHeaders(Headers headers, Admission admission, int requestsAt, int tokensAt) {
-        Headers h = headers;
+        // Detour's limits are the ones this client meets: they replace the provider's, never sit beside them.
+        Headers h = requestsAt >= 0 || tokensAt >= 0 ? headers.withoutPrefix("x-ratelimit-") : headers;
         if (requestsAt >= 0) {
             h = h.with("x-ratelimit-limit-requests", Long.toString(admission.claims[requestsAt].key().bucket()
                                                                                      .capacity()))

@@ -279,14 +279,17 @@ public final class DispatchFilter implements GatewayFilter {
 
     private GatewayResponse giveUp(RequestContext ctx, Route route, AttemptLog log, FallbackRouter.GiveUp giveUp) {
         UpstreamVerdict last = log.lastVerdict();
+        // Only rate limits and quotas exhaust keys; a request too large for a pool can never fit, and a
+        // rejected key is a different story: both are answered below.
+        boolean exhaustion = last != null && (last.kind() == UpstreamVerdict.Kind.RATE_LIMITED
+                                              || last.kind() == UpstreamVerdict.Kind.QUOTA_EXHAUSTED);
         boolean keysExhausted = giveUp.reason() == FallbackRouter.Reason.EXHAUSTED
-                                || last != null && FallbackRouter.isKeyLevel(last.kind())
-                                   && giveUp.reason() != FallbackRouter.Reason.NO_USABLE_KEY;
+                                || exhaustion && giveUp.reason() != FallbackRouter.Reason.NO_USABLE_KEY;
         if (LOG.isInfoEnabled()) {
             LOG.info("request {} for '{}' not served ({}): {}", ctx.requestId(), route.model(),
                      giveUp.reason().name().toLowerCase(), log.outcomes());
         }
-        if (keysExhausted && (last == null || FallbackRouter.isKeyLevel(last.kind()))) {
+        if (keysExhausted && (last == null || exhaustion)) {
             return exhausted(route, log, giveUp.retryAfterNanos());
         }
         if (giveUp.reason() == FallbackRouter.Reason.NO_USABLE_KEY && last == null) {

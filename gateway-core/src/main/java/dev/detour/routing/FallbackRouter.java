@@ -233,13 +233,19 @@ public final class FallbackRouter {
         return soonest == Long.MAX_VALUE ? -1 : Math.max(0, soonest - now);
     }
 
+    /** Returns whether some targets are left and every one of them has only disabled keys. */
     private static boolean allKeysUnusable(List<Target> candidates, AttemptLog log) {
+        boolean anyLeft = false;
         for (Target t : candidates) {
-            if (!log.isDone(t) && !t.keys().allDisabled()) {
+            if (log.isDone(t)) {
+                continue;
+            }
+            anyLeft = true;
+            if (!t.keys().allDisabled()) {
                 return false;
             }
         }
-        return true;
+        return anyLeft;
     }
 
     private static long min(long a, long b) {
