@@ -152,6 +152,34 @@ class FaultsIT {
     }
 
     @Test
+    void dropsTheAnswerQuietlyWhenTheClientLeavesBeforeIt() throws Exception {
+        ch.qos.logback.classic.Logger handlerLog = (ch.qos.logback.classic.Logger)
+                org.slf4j.LoggerFactory.getLogger(dev.detour.server.inbound.InboundRequestHandler.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> events =
+                new ch.qos.logback.core.read.ListAppender<>();
+        events.start();
+        handlerLog.addAppender(events);
+        try (RawUpstream upstream = RawUpstream.start((RawUpstream.Awaiting) (head, out, up) -> { });
+             TestGateway gateway = TestGateway.start(config(upstream.port(), defaultTimeouts()))) {
+            try (Socket client = new Socket(InetAddress.getLoopbackAddress(), gateway.port())) {
+                sendRaw(client, "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+                                + "content-length: " + CHAT.length() + "\r\n\r\n" + CHAT);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (upstream.requests() == 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+            }
+
+            assertTrue(upstream.peerClosed().await(5, TimeUnit.SECONDS), "the upstream request is cancelled");
+            Thread.sleep(100); // let the event loop finish with the exchange
+            assertTrue(events.list.stream().noneMatch(e -> e.getLevel() == ch.qos.logback.classic.Level.ERROR),
+                       "a client leaving is no internal error: " + events.list);
+        } finally {
+            handlerLog.detachAppender(events);
+        }
+    }
+
+    @Test
     void servesPipelinedRequestsInOrder() throws Exception {
         try (TestGateway gateway = TestGateway.start(config(1, defaultTimeouts()));
              Socket client = new Socket(InetAddress.getLoopbackAddress(), gateway.port())) {

@@ -179,6 +179,7 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
         private RequestContext rctx;
         private ClientRelay relay;
         private boolean finished;
+        private boolean gone;
 
         Exchange(ChannelHandlerContext ctx, FullHttpRequest request, String requestId, ActiveConfig active) {
             this.ctx = ctx;
@@ -336,7 +337,7 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
 
         private void onResponse(GatewayResponse response, Throwable error) {
             rctx.attr(ServerAttributes.IN_FLIGHT, null);
-            if (finished) {
+            if (finished || gone) {
                 // The client left while the chain ran: drop what it produced.
                 if (response instanceof GatewayResponse.Relayed relayed) {
                     relayed.body().abort();
@@ -362,7 +363,7 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
 
         private void writeFull(GatewayResponse.Full full) {
             log.status = full.status();
-            if (rctx != null && full.status() < 300) {
+            if (rctx != null && rctx.needsUsage() && full.status() < 300) {
                 rctx.usage().scan(full.body(), 0, full.body().length);
             }
             log.bytesOut = full.body().length;
@@ -457,6 +458,9 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
             if (finished) {
                 return;
             }
+            // Set before cancelling: cancelling completes the chain at once, and its answer must be dropped,
+            // not mistaken for an internal error and written to a closed connection.
+            gone = true;
             if (rctx != null) {
                 rctx.cancel();
                 ServerAttributes.Cancellable inFlight = rctx.attr(ServerAttributes.IN_FLIGHT);

@@ -506,7 +506,8 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
     private void forward(HttpContent content) {
         ByteBuf data = content.content();
         bytes += data.readableBytes();
-        if (data.isReadable()) {
+        // Only requests whose usage someone needs (token limits, key token quotas) pay for reading it.
+        if (ctx.needsUsage() && data.isReadable()) {
             if (data.hasArray()) {
                 ctx.usage().scan(data.array(), data.arrayOffset() + data.readerIndex(), data.readableBytes());
             } else {
