@@ -169,6 +169,12 @@ final class ChainBinder {
         if (capacity.isEmpty() || per.isEmpty()) {
             return Optional.empty();
         }
+        if (capacity.get() > per.get().toNanos()) {
+            // The token bucket refills at most one unit per nanosecond; beyond that it would refuse to work.
+            node.report("expected at most one unit per nanosecond (" + capacity.get() + " per " + per.get().toNanos()
+                        + " ns): lower capacity or lengthen per");
+            return Optional.empty();
+        }
         return Optional.of(new Bucket(capacity.get(), per.get()));
     }
 

@@ -877,6 +877,22 @@ class ConfigLoaderTest {
                      problems(yaml));
     }
 
+    @Test
+    void refusesALimitThatRefillsFasterThanOnePerNanosecond() {
+        String yaml = MINIMAL + """
+                limits:
+                  - name: too-fast
+                    scope: global
+                    requests: {capacity: 2000000000, per: 1s}
+                """;
+
+        List<String> problems = problems(yaml);
+
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).contains("limits[0].requests: expected at most one unit per nanosecond"),
+                   problems.toString());
+    }
+
     private static List<String> problems(String yaml) {
         return problems(yaml, Map.of());
     }
