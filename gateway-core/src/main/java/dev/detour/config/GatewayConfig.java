@@ -1,7 +1,6 @@
 package dev.detour.config;
 
 import dev.detour.catalog.ModelInfo;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -57,8 +56,4 @@ public record GatewayConfig(
         return new GatewayConfig(source, server.withPort(port), upstream, logging, providers, routes, chain, models);
     }
 
-    /** Returns the file name to show in messages, or {@code <memory>}. */
-    public static String describe(Path file) {
-        return file == null ? "<memory>" : file.toString();
-    }
 }

@@ -2,7 +2,6 @@ package dev.detour.config;
 
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * Conditions on a request's context; every condition given must hold. Values are globs ({@code *}, {@code ?}).
@@ -71,8 +70,4 @@ public record Match(List<String> clients, List<String> teams, List<String> tiers
         return g == glob.length();
     }
 
-    /** Returns the first metadata condition, for messages. */
-    Optional<String> anyMetadataKey() {
-        return metadata.keySet().stream().findFirst();
-    }
 }

@@ -84,10 +84,6 @@ public final class KeyPool {
         return new KeyPool(provider.name(), provider.pool(), provider.keys(), clock);
     }
 
-    /** Returns a pool over {@code keys} with default settings; an empty list yields {@link #NO_KEY}. */
-    public static KeyPool of(String provider, List<ApiKeyConfig> keys) {
-        return new KeyPool(provider, PoolConfig.DEFAULT, keys, NanoClock.SYSTEM);
-    }
 
     /** Returns the provider name. */
     public String provider() {

@@ -24,7 +24,8 @@ public final class AttemptLog {
     private final long deadline;
     private final Map<Target, Set<String>> triedKeys = new IdentityHashMap<>(4);
     private final Set<Target> done = Collections.newSetFromMap(new IdentityHashMap<>(4));
-    private final List<String> outcomes = new ArrayList<>(4);
+    /** How each attempt ended; created at the first outcome, read only for logs. */
+    private List<Outcome> outcomes;
     private int attempts;
     private long waitedNanos;
     private boolean contextFallback;
@@ -118,8 +119,10 @@ public final class AttemptLog {
         lastVerdict = verdict;
         lastResponse = response;
         lastFailure = failure;
-        outcomes.add(target + " key " + key.id() + ": " + verdict.kind().name().toLowerCase() + " ("
-                     + verdict.detail() + ")");
+        if (outcomes == null) {
+            outcomes = new ArrayList<>(4);
+        }
+        outcomes.add(new Outcome(target, key.id(), verdict));
     }
 
     /** Returns the last verdict, or {@code null} before any attempt ended. */
@@ -142,8 +145,17 @@ public final class AttemptLog {
         return lastTarget;
     }
 
-    /** Returns one line per attempt, for logs. */
-    public List<String> outcomes() {
-        return outcomes;
+    /** Returns one entry per attempt, for logs: formatted only when printed. */
+    public List<Outcome> outcomes() {
+        return outcomes == null ? List.of() : outcomes;
+    }
+
+    /** How one attempt ended. */
+    public record Outcome(Target target, String keyId, UpstreamVerdict verdict) {
+        @Override
+        public String toString() {
+            return target + " key " + keyId + ": " + verdict.kind().name().toLowerCase(java.util.Locale.ROOT) + " ("
+                   + verdict.detail() + ")";
+        }
     }
 }

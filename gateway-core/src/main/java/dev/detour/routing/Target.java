@@ -35,10 +35,6 @@ public final class Target {
     private final Optional<ModelInfo> modelInfo;
     private final TargetStats stats = new TargetStats();
 
-    Target(ProviderConfig provider, KeyPool keys, String model) {
-        this(provider, keys, model, 1, Map.of(), BreakerConfig.DEFAULT);
-    }
-
     Target(ProviderConfig provider, KeyPool keys, String model, int weight, Map<String, Object> params,
            BreakerConfig breaker) {
         this(provider, keys, model, weight, params, breaker, Optional.empty());

@@ -17,7 +17,6 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.BadRequestException;
 import com.openai.errors.OpenAIServiceException;
@@ -31,7 +30,6 @@ import com.openai.models.completions.CompletionUsage;
 import com.openai.models.embeddings.CreateEmbeddingResponse;
 import com.openai.models.embeddings.EmbeddingCreateParams;
 import dev.detour.server.testing.TestGateway;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -131,12 +129,7 @@ class AzureIT {
                     targets:
                       - provider: raw
                 """.formatted(upstream.port(), KEY));
-        client = OpenAIOkHttpClient.builder()
-                .baseUrl(gateway.baseUrl() + "/v1")
-                .apiKey("unused")
-                .maxRetries(0)
-                .timeout(Duration.ofSeconds(10))
-                .build();
+        client = gateway.openAiClient();
     }
 
     @AfterAll

@@ -18,7 +18,6 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.RateLimitException;
 import com.openai.models.chat.completions.ChatCompletion;
@@ -36,7 +35,6 @@ import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -117,12 +115,7 @@ class BedrockIT {
                       - provider: aws
                         model: amazon.titan-embed-text-v2:0
                 """.formatted(upstream.port(), upstream.port(), upstream.port()));
-        client = OpenAIOkHttpClient.builder()
-                .baseUrl(gateway.baseUrl() + "/v1")
-                .apiKey("unused")
-                .maxRetries(0)
-                .timeout(Duration.ofSeconds(10))
-                .build();
+        client = gateway.openAiClient();
     }
 
     @AfterAll

@@ -21,7 +21,6 @@ import com.github.tomakehurst.wiremock.matching.StringValuePattern;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.HttpResponseFor;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
@@ -1281,12 +1280,7 @@ class FallbackIT {
     /** The official OpenAI SDK pointed at the gateway, with its own retries off so it notices any 429. */
     private record Sdk(OpenAIClient client) implements AutoCloseable {
         Sdk(TestGateway gateway) {
-            this(OpenAIOkHttpClient.builder()
-                    .baseUrl(gateway.baseUrl() + "/v1")
-                    .apiKey("unused")
-                    .maxRetries(0)
-                    .timeout(Duration.ofSeconds(10))
-                    .build());
+            this(gateway.openAiClient());
         }
 
         @Override

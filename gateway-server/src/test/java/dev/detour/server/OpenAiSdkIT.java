@@ -16,7 +16,6 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.NotFoundException;
 import com.openai.errors.RateLimitException;
@@ -33,7 +32,6 @@ import com.openai.models.embeddings.Embedding;
 import com.openai.models.embeddings.EmbeddingCreateParams;
 import com.openai.models.models.Model;
 import dev.detour.server.testing.TestGateway;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -109,12 +107,7 @@ class OpenAiSdkIT {
                       - provider: wm-limited
                         model: gpt-4o-mini
                 """.formatted(MOCK_DIMENSIONS, upstream.port(), upstream.port()));
-        client = OpenAIOkHttpClient.builder()
-                .baseUrl(gateway.baseUrl() + "/v1")
-                .apiKey("unused")
-                .maxRetries(0)
-                .timeout(Duration.ofSeconds(10))
-                .build();
+        client = gateway.openAiClient();
     }
 
     @AfterAll

@@ -16,14 +16,12 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.BadRequestException;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import dev.detour.server.testing.TestGateway;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -82,12 +80,7 @@ class PresetsIT {
                       - provider: backup
                         model: gpt-4o-mini
                 """.formatted(upstream.port()));
-        client = OpenAIOkHttpClient.builder()
-                .baseUrl(gateway.baseUrl() + "/v1")
-                .apiKey("unused")
-                .maxRetries(0)
-                .timeout(Duration.ofSeconds(10))
-                .build();
+        client = gateway.openAiClient();
     }
 
     @AfterAll

@@ -56,10 +56,6 @@ public final class LeakDetectorExtension implements BeforeAllCallback, AfterAllC
         }
     }
 
-    /** Returns how many leaks were recorded and not yet reported. */
-    public static int pendingLeaks() {
-        return LEAKS.size();
-    }
 
     private static final class RecordingFactory extends ResourceLeakDetectorFactory {
         @Override

@@ -78,6 +78,19 @@ public final class TestGateway implements AutoCloseable {
         return http.send(request, HttpResponse.BodyHandlers.ofString());
     }
 
+    /**
+     * Returns a new official OpenAI Java SDK client pointed at this gateway: no retries of its own (tests
+     * assert what one request does) and a 10-second timeout. Close it after use.
+     */
+    public com.openai.client.OpenAIClient openAiClient() {
+        return com.openai.client.okhttp.OpenAIOkHttpClient.builder()
+                .baseUrl(baseUrl() + "/v1")
+                .apiKey("unused")
+                .maxRetries(0)
+                .timeout(Duration.ofSeconds(10))
+                .build();
+    }
+
     /** Returns the shared JDK client. */
     public HttpClient http() {
         return http;
