@@ -51,8 +51,9 @@ final class ConfigBinder {
     /** Every provider name in the file, including providers with problems, so targets do not cascade. */
     private final List<String> providerNames = new ArrayList<>();
 
-    ConfigBinder(String source, Map<String, String> env) {
-        this.context = new YamlNode.Context(source, env);
+    /** Returns a binder that tells {@code observer} of each mapping it reads. */
+    ConfigBinder(String source, Map<String, String> env, MappingObserver observer) {
+        this.context = new YamlNode.Context(source, env, observer);
     }
 
     /** Returns the configuration in {@code root}, a document composed by SnakeYAML ({@code null} if empty). */

@@ -69,9 +69,16 @@ public final class ConfigLoader {
      * @throws ConfigException listing every problem found, in file order
      */
     public static GatewayConfig parse(String yaml, String source, Map<String, String> env) throws ConfigException {
+        return parse(yaml, source, env, MappingObserver.NONE);
+    }
+
+    /** Returns the configuration in {@code yaml}, telling {@code observer} of every mapping the binder reads. */
+    static GatewayConfig parse(String yaml, String source, Map<String, String> env, MappingObserver observer)
+            throws ConfigException {
         Objects.requireNonNull(yaml, "yaml");
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(env, "env");
+        Objects.requireNonNull(observer, "observer");
         Node root;
         try {
             root = newYaml().compose(new StringReader(yaml));
@@ -81,7 +88,7 @@ public final class ConfigLoader {
             // Limits (size, aliases) are reported without a position.
             throw new ConfigException(List.of(new ConfigProblem(source, 0, 0, "", "invalid YAML: " + e.getMessage())));
         }
-        return new ConfigBinder(source, env).bind(root);
+        return new ConfigBinder(source, env, observer).bind(root);
     }
 
     private static Yaml newYaml() {

@@ -26,6 +26,7 @@ final class YamlMapping {
      * @param knownKeys the allowed keys, or empty when the user names the keys (providers, headers)
      */
     static YamlMapping of(YamlNode self, MappingNode mapping, List<String> knownKeys) {
+        self.context().observer().mappingRead(self.path(), knownKeys);
         if (mapping == null) {
             if (self.isNull()) {
                 return new YamlMapping(self, true, Map.of());

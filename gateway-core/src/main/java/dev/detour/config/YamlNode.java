@@ -370,11 +370,13 @@ final class YamlNode {
 
         private final String source;
         private final Map<String, String> env;
+        private final MappingObserver observer;
         private final List<ConfigProblem> problems = new ArrayList<>();
 
-        Context(String source, Map<String, String> env) {
+        Context(String source, Map<String, String> env, MappingObserver observer) {
             this.source = Objects.requireNonNull(source, "source");
             this.env = Objects.requireNonNull(env, "env");
+            this.observer = Objects.requireNonNull(observer, "observer");
         }
 
         String source() {
@@ -383,6 +385,10 @@ final class YamlNode {
 
         Map<String, String> env() {
             return env;
+        }
+
+        MappingObserver observer() {
+            return observer;
         }
 
         void add(Node at, String path, String message) {
