@@ -11,6 +11,7 @@ import dev.detour.provider.UpstreamVerdict;
 import dev.detour.provider.UpstreamException;
 import dev.detour.provider.UpstreamOrigin;
 import dev.detour.provider.UpstreamRequest;
+import dev.detour.server.HeaderMaps;
 import dev.detour.server.ServerAttributes;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -24,6 +25,7 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -217,7 +219,10 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
         } else {
             content = body.retainedDuplicate();
         }
-        FullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, request.path(), content);
+        // No trailers map (a request with a length has none), and no per-header validation: every name and
+        // value is Detour's own, decoded from the client's request, or from config checked at load time.
+        FullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, request.path(), content,
+                                                       HeaderMaps.unvalidated(), EmptyHttpHeaders.INSTANCE);
         HttpHeaders h = r.headers();
         h.set(HttpHeaderNames.HOST, origin.hostHeader());
         h.setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
