@@ -60,6 +60,7 @@ public final class Bench {
             case "report" -> Report.print(Path.of(one(opts, "in")), opts.containsKey("md")
                                           ? Path.of(one(opts, "md")) : null);
             case "profile" -> Profile.run(opts);
+            case "soak" -> Soak.run(opts);
             case "jfr-summary" -> Profile.summarise(Path.of(one(opts, "jfr")), Double.parseDouble(one(opts, "rps")),
                                                     Integer.parseInt(one(opts, "seconds")), System.out);
             case "jmh-report" -> Report.jmh(Path.of(one(opts, "csv")));

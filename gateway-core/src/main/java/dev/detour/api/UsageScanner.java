@@ -28,18 +28,29 @@ public final class UsageScanner {
     /** 0: expecting ':', 1: expecting the first digit, 2: reading digits. */
     private int phase;
     private long number;
+    /**
+     * Whether no name is partly matched and no value is being read: then only a quote can start a
+     * match, and the loops skip every other byte without running the matcher (most of an answer).
+     */
+    private boolean idle = true;
 
     /** Scans the remaining bytes of {@code bytes}; does not move its position. */
     public void scan(ByteBuffer bytes) {
         for (int i = bytes.position(), end = bytes.limit(); i < end; i++) {
-            next(bytes.get(i));
+            byte b = bytes.get(i);
+            if (b == '"' || !idle) {
+                next(b);
+            }
         }
     }
 
     /** Scans {@code len} bytes of {@code bytes} from {@code offset}. */
     public void scan(byte[] bytes, int offset, int len) {
         for (int i = offset, end = offset + len; i < end; i++) {
-            next(bytes[i]);
+            byte b = bytes[i];
+            if (b == '"' || !idle) {
+                next(b);
+            }
         }
     }
 
@@ -67,11 +78,13 @@ public final class UsageScanner {
     }
 
     private void next(byte b) {
+        idle = false;
         if (field >= 0) {
             if (value(b)) {
                 return;
             }
         }
+        boolean partial = false;
         for (int f = 0; f < NAMES.length; f++) {
             byte[] name = NAMES[f];
             int m = matched[f];
@@ -86,7 +99,9 @@ public final class UsageScanner {
                 m = b == name[0] ? 1 : 0;
             }
             matched[f] = m;
+            partial |= m != 0;
         }
+        idle = field < 0 && !partial;
     }
 
     /** Reads {@code :} and the digits after a field name; returns whether {@code b} was consumed. */

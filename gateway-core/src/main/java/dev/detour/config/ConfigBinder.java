@@ -404,6 +404,17 @@ final class ConfigBinder {
             node.report("expected a non-empty key value");
             return Optional.empty();
         }
+        // Keys travel in request headers: a line break would split the upstream request, and a stray space
+        // or newline from the variable that holds the key would only show later as the provider's 401.
+        if (value.isPresent() && value.get().chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            node.report("the key value contains a line break or another control character (check the variable "
+                        + "or file it comes from, e.g. a trailing newline)");
+            return Optional.empty();
+        }
+        if (value.isPresent() && !value.get().equals(value.get().strip())) {
+            node.report("the key value starts or ends with a space (check the variable or file it comes from)");
+            return Optional.empty();
+        }
         return value;
     }
 

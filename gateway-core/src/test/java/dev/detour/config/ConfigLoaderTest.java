@@ -667,6 +667,31 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void refusesKeyValuesWithLineBreaksOrSurroundingSpacesWithoutEchoingThem() {
+        String yaml = """
+                providers:
+                  openai:
+                    type: openai
+                    base-url: https://api.openai.com/v1
+                    keys:
+                      - {id: a, value: "${KEY_A}"}
+                      - {id: b, value: "${KEY_B}"}
+                routes:
+                  - model: m
+                    targets: [{provider: openai}]
+                """;
+
+        List<String> problems = problems(yaml, Map.of("KEY_A", "sk-secret-aaaa\n", "KEY_B", " sk-secret-bbbb"));
+
+        assertEquals(2, problems.size(), problems.toString());
+        assertTrue(problems.get(0).contains("providers.openai.keys[0].value: the key value contains a line break"),
+                   problems.toString());
+        assertTrue(problems.get(1).contains("providers.openai.keys[1].value: the key value starts or ends with a "
+                                            + "space"), problems.toString());
+        assertFalse(problems.toString().contains("sk-secret"), "key values are never echoed");
+    }
+
+    @Test
     void providerToStringNeverShowsKeyValue() throws ConfigException {
         String key = "sk-proj-very-secret-0123456789";
         String yaml = """

@@ -94,6 +94,54 @@ class FaultsIT {
     }
 
     @Test
+    void endsStreamWithErrorEventWhenUpstreamGoesSilentPastIdleTimeout() throws Exception {
+        try (RawUpstream upstream = RawUpstream.start((RawUpstream.Awaiting) (head, out, up) -> {
+                 RawUpstream.write(out, SSE_HEAD);
+                 RawUpstream.chunk(out, EVENT);
+                 // then silence, with the connection open
+             });
+             TestGateway gateway = TestGateway.start(config(upstream.port(),
+                     "{connect: 1s, first-byte: 5s, idle: 300ms, total: 10s}"))) {
+            long start = System.nanoTime();
+            HttpResponse<String> r = gateway.postJson("/v1/chat/completions", CHAT_STREAM);
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+            assertEquals(200, r.statusCode());
+            assertTrue(r.body().startsWith(EVENT), r.body());
+            assertTrue(r.body().contains("stopped sending"), r.body());
+            assertTrue(millis < 4000, "ended after " + millis + " ms, not at the 300 ms idle timeout");
+            assertTrue(upstream.peerClosed().await(5, TimeUnit.SECONDS), "upstream connection closed");
+        }
+    }
+
+    @Test
+    void endsStreamAtTotalTimeoutEvenWhileUpstreamKeepsSending() throws Exception {
+        try (RawUpstream upstream = RawUpstream.start((RawUpstream.Awaiting) (head, out, up) -> {
+                 RawUpstream.write(out, SSE_HEAD);
+                 try {
+                     // An upstream that never ends: each event resets the idle timeout, not the total one.
+                     for (int i = 0; i < 100; i++) {
+                         RawUpstream.chunk(out, EVENT);
+                         Thread.sleep(50);
+                     }
+                 } catch (IOException | InterruptedException e) {
+                     // Detour closed the connection: expected.
+                 }
+             });
+             TestGateway gateway = TestGateway.start(config(upstream.port(),
+                     "{connect: 1s, first-byte: 5s, idle: 2s, total: 600ms}"))) {
+            long start = System.nanoTime();
+            HttpResponse<String> r = gateway.postJson("/v1/chat/completions", CHAT_STREAM);
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+            assertEquals(200, r.statusCode());
+            assertTrue(r.body().startsWith(EVENT), r.body());
+            assertTrue(r.body().contains("stopped sending"), r.body());
+            assertTrue(millis < 4000, "ended after " + millis + " ms, not at the 600 ms total timeout");
+        }
+    }
+
+    @Test
     void endsStreamWithErrorEventWhenUpstreamClosesMidStream() throws Exception {
         try (RawUpstream upstream = RawUpstream.start((head, out, up) -> {
                  RawUpstream.write(out, SSE_HEAD);

@@ -17,6 +17,7 @@ import dev.detour.server.AccessLog;
 import dev.detour.server.ActiveConfig;
 import dev.detour.server.GatewayServer;
 import dev.detour.server.ServerAttributes;
+import dev.detour.server.HeaderMaps;
 import dev.detour.server.upstream.ClientRelay;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.Unpooled;
@@ -26,6 +27,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -370,7 +372,8 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
             boolean head = HttpMethod.HEAD.equals(request.method());
             FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                     HttpResponseStatus.valueOf(full.status()),
-                    head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(full.body()));
+                    head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(full.body()),
+                    HeaderMaps.unvalidated(), EmptyHttpHeaders.INSTANCE);
             HttpHeaders h = response.headers();
             copy(full.headers(), h);
             h.setInt(HttpHeaderNames.CONTENT_LENGTH, full.body().length);
@@ -383,7 +386,8 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
             log.status = relayed.status();
             relay = (ClientRelay) relayed.body();
             HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1,
-                                                        HttpResponseStatus.valueOf(relayed.status()));
+                                                        HttpResponseStatus.valueOf(relayed.status()),
+                                                        HeaderMaps.unvalidated());
             HttpHeaders h = head.headers();
             copy(relayed.headers(), h);
             long length = relay.contentLength();

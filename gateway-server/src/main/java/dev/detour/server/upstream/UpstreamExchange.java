@@ -11,6 +11,7 @@ import dev.detour.provider.UpstreamVerdict;
 import dev.detour.provider.UpstreamException;
 import dev.detour.provider.UpstreamOrigin;
 import dev.detour.provider.UpstreamRequest;
+import dev.detour.server.HeaderMaps;
 import dev.detour.server.ServerAttributes;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -24,6 +25,7 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -99,9 +101,16 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
     private boolean retried;
     private long sentNanos;
     private long lastReadNanos;
-    private ScheduledFuture<?> totalTimer;
-    private ScheduledFuture<?> firstByteTimer;
-    private ScheduledFuture<?> idleTimer;
+    /**
+     * One timer for all three deadlines (total, first byte, idle): scheduling and cancelling a task on
+     * the event loop's queue is the costly part, so it fires at the earliest deadline that may apply and
+     * re-arms itself for the next one, instead of three tasks per exchange.
+     */
+    private ScheduledFuture<?> watchdog;
+    private long watchdogAt;
+    /** Absolute {@link System#nanoTime()} deadlines; 0 when not armed. */
+    private long totalDeadline;
+    private long firstByteDeadline;
 
     private int status;
     private boolean keepAlive;
@@ -135,14 +144,14 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
     void begin() {
         long total = timeouts.total().toNanos();
         if (total > 0) {
-            totalTimer = loop.schedule(() -> timeout(UpstreamException.Kind.TOTAL_TIMEOUT), total,
-                                       TimeUnit.NANOSECONDS);
+            totalDeadline = System.nanoTime() + total;
         }
         Channel pooled = client.pool().poll(origin);
         if (pooled != null) {
             reused = true;
-            start(pooled);
+            start(pooled); // arms the watchdog
         } else {
+            armWatchdog();
             connect();
         }
     }
@@ -193,9 +202,9 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
         });
         long firstByte = timeouts.firstByte().toNanos();
         if (firstByte > 0) {
-            firstByteTimer = loop.schedule(() -> timeout(UpstreamException.Kind.FIRST_BYTE_TIMEOUT), firstByte,
-                                           TimeUnit.NANOSECONDS);
+            firstByteDeadline = sentNanos + firstByte;
         }
+        armWatchdog();
     }
 
     private FullHttpRequest newRequest(Channel ch) {
@@ -210,7 +219,10 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
         } else {
             content = body.retainedDuplicate();
         }
-        FullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, request.path(), content);
+        // No trailers map (a request with a length has none), and no per-header validation: every name and
+        // value is Detour's own, decoded from the client's request, or from config checked at load time.
+        FullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, request.path(), content,
+                                                       HeaderMaps.unvalidated(), EmptyHttpHeaders.INSTANCE);
         HttpHeaders h = r.headers();
         h.set(HttpHeaderNames.HOST, origin.hostHeader());
         h.setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
@@ -243,6 +255,13 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
         if (state != State.AWAITING_HEAD) {
             return;
         }
+        readHead(response);
+        if (state != State.DONE) {
+            armWatchdog(); // a no-op unless no deadline was armed before the idle timeout applied
+        }
+    }
+
+    private void readHead(HttpResponse response) {
         if (response.decoderResult().isFailure()) {
             fail(UpstreamException.Kind.PROTOCOL, "invalid HTTP response from " + origin.hostHeader() + ": "
                                                   + response.decoderResult().cause().getMessage());
@@ -252,14 +271,15 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
         if (code >= 100 && code < 200) {
             return; // informational: the real head follows
         }
-        cancel(firstByteTimer);
+        // The watchdog stays as it is: its next firing finds the head arrived and re-arms itself for the
+        // idle and total deadlines, which saves a cancel and a schedule per exchange.
+        firstByteDeadline = 0;
         long now = System.nanoTime();
         ctx.upstreamNanos(now - sentNanos);
         lastReadNanos = now;
         status = code;
         keepAlive = HttpUtil.isKeepAlive(response);
         headers = copyHeaders(response.headers());
-        scheduleIdleCheck(timeouts.idle().toNanos());
         if (code >= 200 && code < 300) {
             String type = response.headers().get(HttpHeaderNames.CONTENT_TYPE);
             if (translator != null) {
@@ -559,7 +579,7 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
                     // A pooled connection the upstream closed while idle: nothing reached it, so one
                     // retry on a fresh connection is safe.
                     retried = true;
-                    cancel(firstByteTimer);
+                    firstByteDeadline = 0;
                     detachAndClose();
                     connect();
                     return;
@@ -686,40 +706,68 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
         }
     }
 
-    private void scheduleIdleCheck(long delayNanos) {
-        if (timeouts.idle().isZero()) {
+    /** Makes sure the watchdog fires no later than the earliest deadline that applies now. */
+    private void armWatchdog() {
+        long at = nextDeadline();
+        if (at == 0 || watchdog != null && watchdogAt - at <= 0) {
             return;
         }
-        idleTimer = loop.schedule(this::checkIdle, delayNanos, TimeUnit.NANOSECONDS);
+        cancel(watchdog);
+        watchdogAt = at;
+        watchdog = loop.schedule(this::onWatchdog, Math.max(0, at - System.nanoTime()), TimeUnit.NANOSECONDS);
     }
 
-    private void checkIdle() {
-        if (state != State.READING_ERROR && state != State.READING_BODY && state != State.AWAITING_FIRST
-            && state != State.PENDING_RELAY && state != State.RELAYING) {
+    /** Returns the earliest armed deadline, or 0 when none applies. */
+    private long nextDeadline() {
+        long at = earliest(totalDeadline, firstByteDeadline);
+        return idleApplies() ? earliest(at, lastReadNanos + timeouts.idle().toNanos()) : at;
+    }
+
+    private static long earliest(long a, long b) {
+        if (a == 0) {
+            return b;
+        }
+        return b == 0 || a - b <= 0 ? a : b;
+    }
+
+    /** Returns whether the idle timeout watches this exchange: from the response head to its end. */
+    private boolean idleApplies() {
+        return !timeouts.idle().isZero()
+               && (state == State.READING_ERROR || state == State.READING_BODY || state == State.AWAITING_FIRST
+                   || state == State.PENDING_RELAY || state == State.RELAYING);
+    }
+
+    private void onWatchdog() {
+        watchdog = null;
+        if (state == State.DONE) {
             return;
         }
-        long idle = timeouts.idle().toNanos();
-        if (paused) {
-            // A slow client is not an idle upstream: look again later.
-            lastReadNanos = System.nanoTime();
-            scheduleIdleCheck(idle);
+        long now = System.nanoTime();
+        if (totalDeadline != 0 && now - totalDeadline >= 0) {
+            timeout(UpstreamException.Kind.TOTAL_TIMEOUT);
             return;
         }
-        long silent = System.nanoTime() - lastReadNanos;
-        if (silent >= idle) {
-            timeout(UpstreamException.Kind.IDLE_TIMEOUT);
-        } else {
-            scheduleIdleCheck(idle - silent);
+        if (firstByteDeadline != 0 && now - firstByteDeadline >= 0) {
+            timeout(UpstreamException.Kind.FIRST_BYTE_TIMEOUT);
+            return;
         }
+        if (idleApplies()) {
+            if (paused) {
+                // A slow client is not an idle upstream: look again later.
+                lastReadNanos = now;
+            } else if (now - lastReadNanos >= timeouts.idle().toNanos()) {
+                timeout(UpstreamException.Kind.IDLE_TIMEOUT);
+                return;
+            }
+        }
+        armWatchdog();
     }
 
     private void cancelTimers() {
-        cancel(totalTimer);
-        cancel(firstByteTimer);
-        cancel(idleTimer);
-        totalTimer = null;
-        firstByteTimer = null;
-        idleTimer = null;
+        cancel(watchdog);
+        watchdog = null;
+        totalDeadline = 0;
+        firstByteDeadline = 0;
     }
 
     private static void cancel(ScheduledFuture<?> timer) {
