@@ -35,6 +35,11 @@ public final class CircuitBreaker {
         this.ring = new AtomicIntegerArray(config.window());
     }
 
+    /** Returns the breaker's settings. */
+    BreakerConfig config() {
+        return config;
+    }
+
     /** The breaker's states. */
     public enum State { CLOSED, OPEN, HALF_OPEN }
 
