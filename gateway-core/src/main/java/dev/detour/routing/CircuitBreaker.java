@@ -40,6 +40,11 @@ public final class CircuitBreaker {
         return config;
     }
 
+    /** Returns whether the breaker can open at all ({@code failures: 0} turns it off). */
+    public boolean enabled() {
+        return config.enabled();
+    }
+
     /** The breaker's states. */
     public enum State { CLOSED, OPEN, HALF_OPEN }
 
