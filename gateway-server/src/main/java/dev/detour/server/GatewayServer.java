@@ -271,8 +271,8 @@ public final class GatewayServer implements AutoCloseable {
                      + "gateway to apply it (still running with {})", c.field(), c.running(), c.configured(),
                      c.running());
         }
-        if (!loaded.config().chain().auth().enabled()) {
-            LOG.warn("AUTHENTICATION IS OFF in config version {}: anyone who can reach {} may call every route.",
+        if (!loaded.config().chain().auth().enabled() && running.config().chain().auth().enabled()) {
+            LOG.warn("AUTHENTICATION IS OFF from config version {} on: anyone who can reach {} may call every route.",
                      version.number(), listener.localAddress());
         }
         return result;
