@@ -126,6 +126,8 @@ class ReloadUnderLoadIT {
             assertEquals(11, gateway.server().active().version().number());
             assertTrue(gateway.server().reloads().failures() >= 10, "every invalid version was refused");
             waitUntil(() -> gateway.server().inFlight() == 0, "requests drain");
+            assertEquals(1, threadsNamed("detour-config-reload"), "one reload thread, however many reloads");
+            assertEquals(1, threadsNamed("detour-config-watcher"), "one watcher, however many reloads");
         }
     }
 
@@ -190,6 +192,10 @@ class ReloadUnderLoadIT {
                 failures.add(e.toString());
             }
         }
+    }
+
+    private static long threadsNamed(String prefix) {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith(prefix)).count();
     }
 
     private static JsonNode configView(TestGateway gateway) {
