@@ -45,7 +45,8 @@ public final class RouteTable {
                        NanoClock clock) {
         this.clock = clock;
         this.routes = Map.copyOf(routes);
-        this.pools = Map.copyOf(pools);
+        // In config order, for the admin views.
+        this.pools = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(pools));
         this.catalog = catalog;
         this.modelNames = List.copyOf(routes.keySet());
         this.modelListJson = renderModelList(routes, created);
@@ -154,7 +155,7 @@ public final class RouteTable {
         return modelNames;
     }
 
-    /** Returns the key pools by provider name. */
+    /** Returns the key pools by provider name, in config order. */
     public Map<String, KeyPool> pools() {
         return pools;
     }

@@ -252,9 +252,11 @@ class ConfigReloadIT {
     }
 
     private JsonNode key(String id) throws Exception {
-        for (JsonNode k : JSON.readTree(gateway.get("/admin/pools").body()).at("/pools/0/keys")) {
-            if (k.get("id").asText().equals(id)) {
-                return k;
+        for (JsonNode pool : JSON.readTree(gateway.get("/admin/pools").body()).get("pools")) {
+            for (JsonNode k : pool.get("keys")) {
+                if (pool.get("provider").asText().equals("mock") && k.get("id").asText().equals(id)) {
+                    return k;
+                }
             }
         }
         throw new AssertionError("no key " + id);
