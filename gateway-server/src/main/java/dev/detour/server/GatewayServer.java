@@ -132,7 +132,8 @@ public final class GatewayServer implements AutoCloseable {
      * @throws IllegalStateException if the address cannot be bound
      */
     public static GatewayServer start(GatewayConfig config) throws InterruptedException {
-        return start(new GatewayServer(Objects.requireNonNull(config, "config"), Optional.empty(), Optional.empty()));
+        return bindOrShutDown(new GatewayServer(Objects.requireNonNull(config, "config"), Optional.empty(),
+                                                Optional.empty()));
     }
 
     /**
@@ -145,8 +146,8 @@ public final class GatewayServer implements AutoCloseable {
      */
     public static GatewayServer start(ConfigSource source) throws ConfigException, InterruptedException {
         ConfigSource.Loaded loaded = Objects.requireNonNull(source, "source").load();
-        GatewayServer server = start(new GatewayServer(loaded.config(), Optional.of(source),
-                                                       Optional.of(loaded.sha256())));
+        GatewayServer server = bindOrShutDown(new GatewayServer(loaded.config(), Optional.of(source),
+                                                                Optional.of(loaded.sha256())));
         if (loaded.config().server().watchConfig()) {
             try {
                 server.watcher = ConfigWatcher.start(source.file(), ConfigWatcher.DEFAULT_DEBOUNCE,
@@ -159,7 +160,7 @@ public final class GatewayServer implements AutoCloseable {
         return server;
     }
 
-    private static GatewayServer start(GatewayServer server) throws InterruptedException {
+    private static GatewayServer bindOrShutDown(GatewayServer server) throws InterruptedException {
         try {
             server.bind(server.bound.server());
         } catch (RuntimeException | InterruptedException e) {
@@ -379,6 +380,11 @@ public final class GatewayServer implements AutoCloseable {
         return source;
     }
 
+    /** Returns whether the config file is being watched for changes. */
+    public boolean watching() {
+        return watcher != null;
+    }
+
     /** Returns the config the listener and upstream client were built with (restart-only settings). */
     public GatewayConfig bound() {
         return bound;
@@ -430,6 +436,7 @@ public final class GatewayServer implements AutoCloseable {
         draining = true;
         ConfigWatcher w = watcher;
         if (w != null) {
+            watcher = null;
             w.close();
         }
         reloader.shutdownNow();

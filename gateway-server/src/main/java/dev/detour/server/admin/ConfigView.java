@@ -29,8 +29,7 @@ final class ConfigView {
             gen.writeFieldName("version");
             version(gen, active.version());
             gen.writeBooleanField("reloadable", server.source().isPresent());
-            gen.writeBooleanField("watching", server.source().isPresent()
-                                              && server.bound().server().watchConfig());
+            gen.writeBooleanField("watching", server.watching());
             gen.writeObjectFieldStart("reloads");
             gen.writeNumberField("applied", reloads.successes());
             gen.writeNumberField("refused", reloads.failures());
