@@ -86,7 +86,7 @@ final class ConfigBinder {
     private ServerConfig server(YamlNode node) {
         YamlMapping m = node.asMapping("host", "port", "transport", "io-threads", "max-body-size",
                                        "max-header-size", "max-initial-line-length", "idle-timeout",
-                                       "request-timeout", "shutdown-grace-period");
+                                       "request-timeout", "shutdown-grace-period", "watch-config");
         ServerConfig d = ServerConfig.ofDefault();
         return new ServerConfig(
                 m.get("host").flatMap(YamlNode::nonBlankString).orElse(d.host()),
@@ -98,7 +98,8 @@ final class ConfigBinder {
                 intSize(m, "max-initial-line-length", 1, d.maxInitialLineLength()),
                 duration(m, "idle-timeout", d.idleTimeout()),
                 duration(m, "request-timeout", d.requestTimeout()),
-                duration(m, "shutdown-grace-period", d.shutdownGracePeriod()));
+                duration(m, "shutdown-grace-period", d.shutdownGracePeriod()),
+                m.get("watch-config").flatMap(YamlNode::bool).orElse(d.watchConfig()));
     }
 
     private UpstreamConfig upstream(YamlNode node) {

@@ -102,7 +102,14 @@ public final class ConfigLoader {
         return new Yaml(new SafeConstructor(options));
     }
 
-    private static String read(Path file) throws ConfigException {
+    /**
+     * Returns the text of {@code file} as {@link #load(Path)} reads it: UTF-8, without a byte-order mark, at most
+     * {@link #MAX_SIZE} bytes. With {@link #parse} this lets a caller keep (or hash) the exact text it loaded.
+     *
+     * @throws ConfigException when the file cannot be read; the problem names {@code file} as given
+     */
+    public static String read(Path file) throws ConfigException {
+        Objects.requireNonNull(file, "file");
         String source = file.toString();
         try {
             if (Files.isDirectory(file)) {

@@ -16,6 +16,7 @@ import java.util.Objects;
  * @param idleTimeout          a client connection with no traffic in either direction for this long is closed
  * @param requestTimeout       longest time a client may take to send a whole request once it started
  * @param shutdownGracePeriod  on SIGTERM, how long in-flight requests may take to finish
+ * @param watchConfig          whether a gateway started from a file reloads it when it changes
  */
 public record ServerConfig(
         String host,
@@ -27,7 +28,8 @@ public record ServerConfig(
         int maxInitialLineLength,
         Duration idleTimeout,
         Duration requestTimeout,
-        Duration shutdownGracePeriod) {
+        Duration shutdownGracePeriod,
+        boolean watchConfig) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -55,17 +57,25 @@ public record ServerConfig(
         }
     }
 
+    /** Returns a listener that watches its config file (the default). */
+    public ServerConfig(String host, int port, TransportKind transport, int ioThreads, long maxBodySize,
+                        int maxHeaderSize, int maxInitialLineLength, Duration idleTimeout, Duration requestTimeout,
+                        Duration shutdownGracePeriod) {
+        this(host, port, transport, ioThreads, maxBodySize, maxHeaderSize, maxInitialLineLength, idleTimeout,
+             requestTimeout, shutdownGracePeriod, true);
+    }
+
     /** Returns the defaults, as documented in {@code docs/configuration.md}. */
     public static ServerConfig ofDefault() {
         return new ServerConfig(DEFAULT_HOST, DEFAULT_PORT, TransportKind.AUTO, 0, DEFAULT_MAX_BODY_SIZE,
                                 DEFAULT_MAX_HEADER_SIZE, DEFAULT_MAX_INITIAL_LINE_LENGTH, DEFAULT_IDLE_TIMEOUT,
-                                DEFAULT_REQUEST_TIMEOUT, DEFAULT_SHUTDOWN_GRACE_PERIOD);
+                                DEFAULT_REQUEST_TIMEOUT, DEFAULT_SHUTDOWN_GRACE_PERIOD, true);
     }
 
     /** Returns a copy listening on {@code newPort}. */
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, transport, ioThreads, maxBodySize, maxHeaderSize,
-                                maxInitialLineLength, idleTimeout, requestTimeout, shutdownGracePeriod);
+                                maxInitialLineLength, idleTimeout, requestTimeout, shutdownGracePeriod, watchConfig);
     }
 
     /** The event-loop transport to use. */

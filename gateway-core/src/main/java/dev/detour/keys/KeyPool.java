@@ -4,9 +4,11 @@ import dev.detour.config.ApiKeyConfig;
 import dev.detour.config.ExhaustionMode;
 import dev.detour.config.PoolConfig;
 import dev.detour.config.ProviderConfig;
+import dev.detour.config.ProviderType;
 import dev.detour.config.Secret;
 import dev.detour.provider.UpstreamVerdict;
 import dev.detour.time.NanoClock;
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -30,7 +32,14 @@ import org.slf4j.LoggerFactory;
  *   <li>key rejected (401/403) → disabled until an operator enables it;</li>
  *   <li>a success announcing {@code remaining: 0} → cooling until the announced reset.</li>
  * </ul>
- * Rate-limit and quota signals apply to the key's quota group when it has one.
+ * Rate-limit and quota signals apply to the key's quota group when it has one. An operator can take a key
+ * out ({@link #disableByOperator}) and bring any key back ({@link #enable}); no signal, probe or expiry
+ * undoes an operator's disable.
+ *
+ * <p>Config reloads: {@link #next} builds the pool of the next config version and continues the state of
+ * every key that did not change (same id and secret, same provider type and base URL), sharing its state
+ * object, so that requests still running on the old version report to the new pool too. A key whose secret
+ * changed starts afresh, except that an operator's disable sticks to a secret, whatever id it has.
  *
  * <p>Concurrency: lock-free. Each key's state is an immutable snapshot swapped with compare-and-set,
  * so when many requests see the same 429 the key is marked (and logged) once. Requests choose a key
@@ -50,25 +59,55 @@ public final class KeyPool {
     private static final long MIN_COOLDOWN_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
 
     private final String provider;
+    private final ProviderType type;
+    private final URI baseUrl;
     private final PoolConfig config;
     private final PooledKey[] keys;
     private final int totalWeight;
     private final NanoClock clock;
     private final AtomicInteger cursor = new AtomicInteger();
 
-    private KeyPool(String provider, PoolConfig config, List<ApiKeyConfig> keyConfigs, NanoClock clock) {
-        this.provider = provider;
-        this.config = config;
+    /**
+     * Creates the pool of {@code provider}; with a {@code previous} pool (of the same provider name), unchanged
+     * keys and quota groups continue from it.
+     */
+    private KeyPool(ProviderConfig provider, NanoClock clock, KeyPool previous) {
+        this.provider = provider.name();
+        this.type = provider.type();
+        this.baseUrl = provider.baseUrl();
+        this.config = provider.pool();
         this.clock = clock;
-        List<ApiKeyConfig> effective = keyConfigs.isEmpty() ? List.of(NO_KEY) : keyConfigs;
+        // Rate-limit and quota state is the upstream's verdict on a key: it only carries over to the same upstream.
+        boolean sameUpstream = previous != null && previous.type == type && previous.baseUrl.equals(baseUrl);
+        List<ApiKeyConfig> effective = provider.keys().isEmpty() ? List.of(NO_KEY) : provider.keys();
         Map<String, QuotaGroup> groups = new HashMap<>();
+        if (sameUpstream) {
+            for (PooledKey k : previous.keys) {
+                if (k.group() != null) {
+                    groups.putIfAbsent(k.group().id(), k.group());
+                }
+            }
+        }
         this.keys = new PooledKey[effective.size()];
+        boolean countAlways = config.strategy() == PoolConfig.Strategy.LEAST_USED;
         int weights = 0;
         for (int i = 0; i < keys.length; i++) {
             ApiKeyConfig k = effective.get(i);
             QuotaGroup group = k.quotaGroup().map(id -> groups.computeIfAbsent(id, QuotaGroup::new)).orElse(null);
-            keys[i] = new PooledKey(provider, k, group, k.onExhausted().orElse(config.onExhausted()),
-                                    config.strategy() == PoolConfig.Strategy.LEAST_USED);
+            ExhaustionMode onExhausted = k.onExhausted().orElse(config.onExhausted());
+            PooledKey before = previous == null ? null : previous.key(k.id());
+            if (sameUpstream && before != null && before.secret().equals(k.value())) {
+                keys[i] = new PooledKey(this.provider, k, group, onExhausted, countAlways, before);
+            } else if (previous != null && previous.disabledByOperator(k.value())) {
+                keys[i] = PooledKey.keepingOperatorDisable(this.provider, k, group, onExhausted, countAlways);
+            } else {
+                keys[i] = new PooledKey(this.provider, k, group, onExhausted, countAlways);
+                if (before != null && before.statusRef().get().state() != KeyState.AVAILABLE) {
+                    LOG.info("key '{}' of provider '{}' starts afresh (was {}): its {} changed", k.id(), this.provider,
+                             before.statusRef().get().state().name().toLowerCase(java.util.Locale.ROOT),
+                             sameUpstream ? "secret" : "provider type or base URL");
+                }
+            }
             weights += k.weight();
         }
         this.totalWeight = weights;
@@ -81,7 +120,27 @@ public final class KeyPool {
 
     /** Returns the pool of {@code provider}, reading time from {@code clock}. */
     public static KeyPool of(ProviderConfig provider, NanoClock clock) {
-        return new KeyPool(provider.name(), provider.pool(), provider.keys(), clock);
+        return new KeyPool(provider, clock, null);
+    }
+
+    /**
+     * Returns the pool of {@code provider} for the next config version, on this pool's clock.
+     *
+     * <p>What carries over: a key with the same id and secret, while the provider's type and base URL are
+     * unchanged, keeps its state (cooling, exhausted, disabled, strikes) and its local quota counts, whatever
+     * else changed (pool strategy, cooldowns, weights, quotas, quota group); a quota group with the same id
+     * keeps its state on the same terms. What resets: a key with a new id or a new secret, and every key when
+     * the type or base URL changed. An operator's disable carries over whenever the secret is still configured
+     * in this provider, under any id.
+     *
+     * @throws IllegalArgumentException if {@code provider} has another name than this pool's
+     */
+    public KeyPool next(ProviderConfig provider) {
+        if (!provider.name().equals(this.provider)) {
+            throw new IllegalArgumentException("provider: '" + provider.name() + "' (expected: '" + this.provider
+                                               + "')");
+        }
+        return new KeyPool(provider, clock, this);
     }
 
 
@@ -103,6 +162,16 @@ public final class KeyPool {
     /** Returns the keys in config order. */
     public List<PooledKey> keys() {
         return List.of(keys);
+    }
+
+    /** Returns whether an operator disabled a key of this pool whose secret is {@code secret}. */
+    private boolean disabledByOperator(Secret secret) {
+        for (PooledKey k : keys) {
+            if (k.disabledByOperator() && k.secret().equals(secret)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Returns the key with {@code id}, or {@code null}. */
@@ -236,12 +305,39 @@ public final class KeyPool {
         }
     }
 
-    /** Brings {@code key} back, whatever its state. */
-    public void enable(PooledKey key) {
+    /**
+     * Takes {@code key} out at once on an operator's word (e.g. because it leaked), until {@link #enable}:
+     * no probe, cooldown expiry or success brings it back, and it stays out across config reloads while its
+     * secret is configured. Requests already sent with it finish. Returns whether it was not already disabled
+     * by an operator.
+     */
+    public boolean disableByOperator(PooledKey key) {
+        AtomicReference<KeyStatus> ref = key.statusRef();
+        while (true) {
+            KeyStatus s = ref.get();
+            if (s.byOperator()) {
+                return false;
+            }
+            if (ref.compareAndSet(s, KeyStatus.disabledByOperator(s.strikes()))) {
+                LOG.warn("key '{}' of provider '{}' disabled by an operator (was {})", key.id(), provider,
+                         s.state().name().toLowerCase(java.util.Locale.ROOT));
+                return true;
+            }
+        }
+    }
+
+    /**
+     * Brings {@code key} back, whatever its state and whoever disabled it: it is available for the next request
+     * (its quota group, if cooling, may still hold it back). Returns whether it was not available before.
+     */
+    public boolean enable(PooledKey key) {
         KeyStatus old = key.statusRef().getAndSet(KeyStatus.AVAILABLE);
         if (old.state() != KeyState.AVAILABLE) {
-            LOG.info("key '{}' of provider '{}' enabled (was {})", key.id(), provider, old.state());
+            LOG.info("key '{}' of provider '{}' enabled (was {})", key.id(), provider,
+                     old.state().name().toLowerCase(java.util.Locale.ROOT));
+            return true;
         }
+        return false;
     }
 
     /** Returns a snapshot of every key for the admin view. */
@@ -253,10 +349,14 @@ public final class KeyPool {
             long from = k.availableFrom(now, nowMillis);
             long remaining = from == Long.MAX_VALUE ? -1 : Math.max(0, from - now);
             LocalQuota.Usage usage = k.quota() == null ? null : k.quota().usage(nowMillis);
+            KeyStatus status = k.statusRef().get();
+            String disabledBy = status.state() != KeyState.DISABLED ? null
+                                : status.byOperator() ? "operator" : "provider";
             out.add(new KeySnapshot(k.id(), k.secret().masked(), k.state(now), remaining, k.groupId(), k.lastError(),
                                     k.config().quotas(), usage == null ? 0 : usage.requestsThisMinute(),
                                     usage == null ? 0 : usage.tokensThisMinute(),
-                                    usage == null ? 0 : usage.requestsToday(), usage == null ? 0 : usage.tokensToday()));
+                                    usage == null ? 0 : usage.requestsToday(), usage == null ? 0 : usage.tokensToday(),
+                                    disabledBy));
         }
         return out;
     }
@@ -506,9 +606,10 @@ public final class KeyPool {
      * @param tokensThisMinute tokens counted in the current minute (only with local quotas)
      * @param requestsToday    requests counted today (only with local quotas)
      * @param tokensToday      tokens counted today (only with local quotas)
+     * @param disabledBy       {@code operator} or {@code provider} for a disabled key, else {@code null}
      */
     public record KeySnapshot(String id, String masked, KeyState state, long unavailableNanos, String quotaGroup,
                               String lastError, dev.detour.config.KeyQuotas quotas, long requestsThisMinute,
-                              long tokensThisMinute, long requestsToday, long tokensToday) {
+                              long tokensThisMinute, long requestsToday, long tokensToday, String disabledBy) {
     }
 }

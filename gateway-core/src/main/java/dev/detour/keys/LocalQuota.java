@@ -17,11 +17,24 @@ final class LocalQuota {
     private static final long DAY = 86_400_000L;
 
     private final KeyQuotas limits;
-    private final AtomicReference<Window> minute = new AtomicReference<>(new Window(-1, 0, 0));
-    private final AtomicReference<Window> day = new AtomicReference<>(new Window(-1, 0, 0));
+    private final AtomicReference<Window> minute;
+    private final AtomicReference<Window> day;
 
     LocalQuota(KeyQuotas limits) {
         this.limits = limits;
+        this.minute = new AtomicReference<>(new Window(-1, 0, 0));
+        this.day = new AtomicReference<>(new Window(-1, 0, 0));
+    }
+
+    /**
+     * Creates a quota with new limits over the same counts as {@code previous}: after a config reload the
+     * requests and tokens a key already used this minute and today still count, and requests of the old
+     * config version that finish later count in both.
+     */
+    LocalQuota(KeyQuotas limits, LocalQuota previous) {
+        this.limits = limits;
+        this.minute = previous.minute;
+        this.day = previous.day;
     }
 
     KeyQuotas limits() {

@@ -18,16 +18,42 @@ public final class PooledKey {
     private final QuotaGroup group;
     private final LocalQuota quota;
     private final ExhaustionMode onExhausted;
-    private final AtomicReference<KeyStatus> status = new AtomicReference<>(KeyStatus.AVAILABLE);
+    private final AtomicReference<KeyStatus> status;
 
     PooledKey(String provider, ApiKeyConfig config, QuotaGroup group, ExhaustionMode onExhausted,
               boolean countAlways) {
+        this(provider, config, group, onExhausted, countAlways, null);
+    }
+
+    /**
+     * Creates a key that continues {@code previous} (the same key of the previous config version), or a fresh
+     * one when {@code previous} is {@code null}. The state object and the quota counts are shared, not copied,
+     * so what requests still running on the old version report lands on this key too.
+     */
+    PooledKey(String provider, ApiKeyConfig config, QuotaGroup group, ExhaustionMode onExhausted,
+              boolean countAlways, PooledKey previous) {
         this.provider = provider;
         this.config = config;
         this.group = group;
+        this.status = previous != null ? previous.status : new AtomicReference<>(KeyStatus.AVAILABLE);
         // Without quotas, counting is only needed by the least-used strategy.
-        this.quota = config.quotas().any() || countAlways ? new LocalQuota(config.quotas()) : null;
+        boolean counts = config.quotas().any() || countAlways;
+        if (!counts) {
+            this.quota = null;
+        } else if (previous != null && previous.quota != null) {
+            this.quota = new LocalQuota(config.quotas(), previous.quota);
+        } else {
+            this.quota = new LocalQuota(config.quotas());
+        }
         this.onExhausted = onExhausted;
+    }
+
+    /** Creates a fresh key that keeps only an operator's disable of {@code previous}. */
+    static PooledKey keepingOperatorDisable(String provider, ApiKeyConfig config, QuotaGroup group,
+                                            ExhaustionMode onExhausted, boolean countAlways) {
+        PooledKey key = new PooledKey(provider, config, group, onExhausted, countAlways, null);
+        key.status.set(KeyStatus.disabledByOperator(0));
+        return key;
     }
 
     /** Returns the key's config; {@code config().value()} is the secret sent upstream. */
@@ -82,6 +108,11 @@ public final class PooledKey {
             return group.status().state();
         }
         return s.state();
+    }
+
+    /** Returns whether an operator disabled this key ({@link KeyPool#disableByOperator}). */
+    public boolean disabledByOperator() {
+        return status.get().byOperator();
     }
 
     /** Returns the last signal seen on this key or, when it came through its quota group, on the group. */

@@ -49,6 +49,28 @@ public interface BucketStore {
     void adjust(BucketKey key, long delta);
 
     /**
+     * Returns the levels of the buckets this store holds now, for admin views: at most {@code maxPerLimit} buckets
+     * per limit name, in no particular order. Reading a level neither takes from a bucket nor keeps it alive. A
+     * store that cannot list its buckets cheaply (a networked one) returns none.
+     */
+    default List<Level> levels(int maxPerLimit) {
+        return List.of();
+    }
+
+    /**
+     * How full one bucket is.
+     *
+     * @param key       the bucket
+     * @param available the units it holds now; negative while a charge beyond its content is being paid off
+     */
+    record Level(BucketKey key, long available) {
+
+        public Level {
+            Objects.requireNonNull(key, "key");
+        }
+    }
+
+    /**
      * A claim on one bucket.
      *
      * @param key    the bucket

@@ -8,7 +8,10 @@ import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.TimeMeter;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -119,6 +122,20 @@ final class LocalBucketStore implements BucketStore {
         } else {
             bucket.consumeIgnoringRateLimits(-delta);
         }
+    }
+
+    @Override
+    public List<Level> levels(int maxPerLimit) {
+        // Iterating the map view reads no entry through the cache, so it neither refreshes expiry nor counts use.
+        Map<String, Integer> perLimit = new HashMap<>();
+        List<Level> out = new ArrayList<>();
+        for (Map.Entry<BucketKey, Bucket> e : buckets.asMap().entrySet()) {
+            int n = perLimit.merge(e.getKey().limit(), 1, Integer::sum);
+            if (n <= maxPerLimit) {
+                out.add(new Level(e.getKey(), e.getValue().getAvailableTokens()));
+            }
+        }
+        return out;
     }
 
     /** Returns how many buckets are held, after pending upkeep. For tests. */

@@ -35,6 +35,16 @@ public final class CircuitBreaker {
         this.ring = new AtomicIntegerArray(config.window());
     }
 
+    /** Returns the breaker's settings. */
+    BreakerConfig config() {
+        return config;
+    }
+
+    /** Returns whether the breaker can open at all ({@code failures: 0} turns it off). */
+    public boolean enabled() {
+        return config.enabled();
+    }
+
     /** The breaker's states. */
     public enum State { CLOSED, OPEN, HALF_OPEN }
 

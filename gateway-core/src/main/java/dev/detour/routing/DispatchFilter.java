@@ -54,12 +54,21 @@ public final class DispatchFilter implements GatewayFilter {
     private final UpstreamTransport transport;
     private final NanoClock clock;
     private final FallbackRouter router = FallbackRouter.INSTANCE;
-    private final AffinityTable affinity = new AffinityTable();
+    private final AffinityTable affinity;
 
-    /** Creates a dispatcher over {@code transport}, reading time from {@code clock}. */
+    /** Creates a dispatcher over {@code transport}, reading time from {@code clock}, with its own session pins. */
     public DispatchFilter(UpstreamTransport transport, NanoClock clock) {
+        this(transport, clock, new AffinityTable());
+    }
+
+    /**
+     * Creates a dispatcher that pins sessions in {@code affinity}; passing the previous config version's table
+     * keeps sessions where they were across a reload.
+     */
+    public DispatchFilter(UpstreamTransport transport, NanoClock clock, AffinityTable affinity) {
         this.transport = Objects.requireNonNull(transport, "transport");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.affinity = Objects.requireNonNull(affinity, "affinity");
     }
 
     @Override
@@ -78,20 +87,21 @@ public final class DispatchFilter implements GatewayFilter {
         List<Target> order = router.order(route);
         String session = session(ctx, route.config().affinity());
         AffinityTable.Pin pin = session == null ? null : affinity.get(route, session);
-        if (pin != null && order.contains(pin.target())) {
+        Target pinnedTarget = pin == null ? null : pin.find(order);
+        if (pinnedTarget != null) {
             // The session's target goes first, whatever the strategy's order: that is where its cache is.
             List<Target> pinned = new java.util.ArrayList<>(order.size());
-            pinned.add(pin.target());
+            pinned.add(pinnedTarget);
             for (Target t : order) {
-                if (t != pin.target()) {
+                if (t != pinnedTarget) {
                     pinned.add(t);
                 }
             }
             order = pinned;
         }
         AttemptLog log = new AttemptLog(order, clock.nanoTime() + route.deadline().toNanos());
-        if (pin != null) {
-            log.affinity(pin.target(), pin.keyId());
+        if (pinnedTarget != null) {
+            log.affinity(pinnedTarget, pin.keyId());
         }
         CompletableFuture<GatewayResponse> result = new CompletableFuture<>();
         step(ctx, route, log, session, result);

@@ -24,6 +24,12 @@ import java.util.Optional;
  *
  * <p>Immutable and thread-safe. Built once per config; also renders the {@code GET /v1/models} body
  * once, since it only changes with the config.
+ *
+ * <p>Reloads: {@link #next} builds the table of a new config version from this one, so that what the gateway
+ * learnt at run time survives where the config did not change it: key states and local quota counts (see
+ * {@link KeyPool#next}), and the circuit breakers and latency figures of route targets that still send to the
+ * same upstream model. The live objects are shared with this table, not copied, so requests still running on
+ * it report to the new table as well.
  */
 public final class RouteTable {
 
@@ -33,10 +39,14 @@ public final class RouteTable {
     private final List<String> modelNames;
     private final byte[] modelListJson;
     private final long created;
+    private final NanoClock clock;
 
-    private RouteTable(Map<String, Route> routes, Map<String, KeyPool> pools, ModelCatalog catalog, long created) {
+    private RouteTable(Map<String, Route> routes, Map<String, KeyPool> pools, ModelCatalog catalog, long created,
+                       NanoClock clock) {
+        this.clock = clock;
         this.routes = Map.copyOf(routes);
-        this.pools = Map.copyOf(pools);
+        // In config order, for the admin views.
+        this.pools = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(pools));
         this.catalog = catalog;
         this.modelNames = List.copyOf(routes.keySet());
         this.modelListJson = renderModelList(routes, created);
@@ -58,15 +68,41 @@ public final class RouteTable {
      * @param createdEpochSeconds the {@code created} time shown in the model list
      */
     public static RouteTable of(GatewayConfig config, long createdEpochSeconds, NanoClock clock) {
+        return build(config, createdEpochSeconds, clock, null);
+    }
+
+    /**
+     * Resolves the routes of {@code config}, the next config version after this table's, continuing this
+     * table's run-time state where the config left it unchanged:
+     * <ul>
+     *   <li>key pools of providers with the same name, as {@link KeyPool#next} describes;</li>
+     *   <li>for each target of a route with the same model name, the target of the old route that sent to the
+     *       same provider (name, type, base URL) and upstream model: its latency figures, and its circuit
+     *       breaker unless the route's {@code circuit-breaker} settings changed;</li>
+     *   <li>the same for the route's context-window fallback target.</li>
+     * </ul>
+     * Removed providers, routes and targets are dropped with their state; new ones start afresh.
+     *
+     * @param createdEpochSeconds the {@code created} time shown in the model list
+     */
+    public RouteTable next(GatewayConfig config, long createdEpochSeconds) {
+        return build(config, createdEpochSeconds, clock, this);
+    }
+
+    private static RouteTable build(GatewayConfig config, long createdEpochSeconds, NanoClock clock,
+                                    RouteTable previous) {
         // Resolved once per config: each target keeps its row, so requests never look models up.
         ModelCatalog catalog = config.models().isEmpty() ? ModelCatalog.builtin()
                 : ModelCatalog.builtin().withOverrides(config.models());
         Map<String, KeyPool> pools = new LinkedHashMap<>();
         for (ProviderConfig provider : config.providers().values()) {
-            pools.put(provider.name(), KeyPool.of(provider, clock));
+            KeyPool before = previous == null ? null : previous.pools.get(provider.name());
+            pools.put(provider.name(), before != null ? before.next(provider) : KeyPool.of(provider, clock));
         }
         Map<String, Route> routes = new LinkedHashMap<>();
         for (RouteConfig rc : config.routes()) {
+            Route before = previous == null ? null : previous.routes.get(rc.model());
+            List<Target> unclaimed = before == null ? new ArrayList<>() : new ArrayList<>(before.targets());
             List<Target> targets = new ArrayList<>(rc.targets().size());
             for (TargetConfig tc : rc.targets()) {
                 ProviderConfig provider = config.providers().get(tc.provider());
@@ -75,17 +111,33 @@ public final class RouteTable {
                                                        + tc.provider() + "'");
                 }
                 targets.add(new Target(provider, pools.get(provider.name()), tc.model(), tc.weight(), tc.params(),
-                                       rc.breaker(), modelInfo(catalog, provider, tc.model())));
+                                       rc.breaker(), modelInfo(catalog, provider, tc.model()),
+                                       claim(unclaimed, provider, tc.model())));
             }
             Target contextFallback = rc.contextFallback().map(tc -> {
                 ProviderConfig provider = config.providers().get(tc.provider());
+                Target old = before == null || before.contextFallback() == null ? null : before.contextFallback();
                 return new Target(provider, pools.get(provider.name()), tc.model(), tc.weight(), tc.params(),
-                                  rc.breaker(), modelInfo(catalog, provider, tc.model()));
+                                  rc.breaker(), modelInfo(catalog, provider, tc.model()),
+                                  old != null && old.sendsTo(provider, tc.model()) ? old : null);
             }).orElse(null);
             routes.put(rc.model(), new Route(rc.model(), targets, rc.timeouts().orElse(config.upstream().timeouts()),
                                              rc, contextFallback));
         }
-        return new RouteTable(routes, pools, catalog, createdEpochSeconds);
+        return new RouteTable(routes, pools, catalog, createdEpochSeconds, clock);
+    }
+
+    /**
+     * Removes from {@code candidates} and returns the first target that sends to {@code model} at {@code provider},
+     * or {@code null}; each old target is continued at most once, even if a route lists an upstream twice.
+     */
+    private static Target claim(List<Target> candidates, ProviderConfig provider, String model) {
+        for (int i = 0; i < candidates.size(); i++) {
+            if (candidates.get(i).sendsTo(provider, model)) {
+                return candidates.remove(i);
+            }
+        }
+        return null;
     }
 
     /** Returns the model catalog of this config: the built-in one with the config's {@code models} applied. */
@@ -103,7 +155,7 @@ public final class RouteTable {
         return modelNames;
     }
 
-    /** Returns the key pools by provider name. */
+    /** Returns the key pools by provider name, in config order. */
     public Map<String, KeyPool> pools() {
         return pools;
     }

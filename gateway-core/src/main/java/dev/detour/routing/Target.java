@@ -33,7 +33,7 @@ public final class Target {
     private final Map<String, Object> params;
     private final CircuitBreaker breaker;
     private final Optional<ModelInfo> modelInfo;
-    private final TargetStats stats = new TargetStats();
+    private final TargetStats stats;
 
     Target(ProviderConfig provider, KeyPool keys, String model, int weight, Map<String, Object> params,
            BreakerConfig breaker) {
@@ -42,6 +42,16 @@ public final class Target {
 
     Target(ProviderConfig provider, KeyPool keys, String model, int weight, Map<String, Object> params,
            BreakerConfig breaker, Optional<ModelInfo> modelInfo) {
+        this(provider, keys, model, weight, params, breaker, modelInfo, null);
+    }
+
+    /**
+     * Creates a target that continues {@code previous} (the same upstream model of the same route in the previous
+     * config version) or, when it is {@code null}, starts afresh. The latency figures always carry over; the
+     * circuit breaker carries over when its settings are unchanged.
+     */
+    Target(ProviderConfig provider, KeyPool keys, String model, int weight, Map<String, Object> params,
+           BreakerConfig breaker, Optional<ModelInfo> modelInfo, Target previous) {
         this.provider = Objects.requireNonNull(provider, "provider");
         this.keys = Objects.requireNonNull(keys, "keys");
         this.model = Objects.requireNonNull(model, "model");
@@ -51,7 +61,9 @@ public final class Target {
         this.adapter = ProviderAdapters.forType(provider.type());
         this.weight = weight;
         this.params = Map.copyOf(params);
-        this.breaker = new CircuitBreaker("target " + provider.name() + "/" + model, breaker);
+        this.breaker = previous != null && previous.breaker.config().equals(breaker)
+                       ? previous.breaker : new CircuitBreaker("target " + provider.name() + "/" + model, breaker);
+        this.stats = previous != null ? previous.stats : new TargetStats();
         this.modelInfo = Objects.requireNonNull(modelInfo, "modelInfo");
     }
 
@@ -86,6 +98,15 @@ public final class Target {
     /** Returns the adapter of the provider's dialect. */
     public ProviderAdapter adapter() {
         return adapter;
+    }
+
+    /**
+     * Returns whether this target sends to {@code model} at {@code provider}: the same provider name, type and base
+     * URL and the same upstream model. Its health and latency figures then hold for such a target too.
+     */
+    boolean sendsTo(ProviderConfig provider, String model) {
+        return this.provider.name().equals(provider.name()) && this.provider.type() == provider.type()
+               && this.provider.baseUrl().equals(provider.baseUrl()) && this.model.equals(model);
     }
 
     /** Returns the provider. */

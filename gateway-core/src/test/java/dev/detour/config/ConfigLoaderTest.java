@@ -273,7 +273,7 @@ class ConfigLoaderTest {
 
         assertEquals(List.of("gateway.yaml:2:3 server.prot: unknown field (known: host, port, transport, io-threads, "
                              + "max-body-size, max-header-size, max-initial-line-length, idle-timeout, "
-                             + "request-timeout, shutdown-grace-period)"),
+                             + "request-timeout, shutdown-grace-period, watch-config)"),
                      problems(yaml));
     }
 
@@ -311,6 +311,15 @@ class ConfigLoaderTest {
 
         assertEquals(List.of("gateway.yaml:2:15 logging.access-log: expected true or false, got 'yes'"),
                      problems(yaml));
+    }
+
+    @Test
+    void readsWatchConfigAndRefusesNonBooleans() throws Exception {
+        assertTrue(ConfigLoader.parse(MINIMAL, "gateway.yaml", Map.of()).server().watchConfig(), "watched by default");
+        assertFalse(ConfigLoader.parse("server:\n  watch-config: false\n" + MINIMAL, "gateway.yaml", Map.of())
+                                .server().watchConfig());
+        assertEquals(List.of("gateway.yaml:2:17 server.watch-config: expected true or false, got 'no'"),
+                     problems("server:\n  watch-config: no\n" + MINIMAL));
     }
 
     @Test

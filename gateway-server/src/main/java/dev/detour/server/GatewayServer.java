@@ -3,6 +3,8 @@ package dev.detour.server;
 import dev.detour.auth.KeyAuthFilter;
 import dev.detour.config.ChainConfig;
 import dev.detour.config.ClientConfig;
+import dev.detour.config.ConfigException;
+import dev.detour.config.ConfigProblem;
 import dev.detour.config.GatewayConfig;
 import dev.detour.config.PolicyConfig;
 import dev.detour.ratelimit.BucketStore;
@@ -13,9 +15,18 @@ import dev.detour.filter.FilterPipeline;
 import dev.detour.filter.GatewayFilter;
 import dev.detour.policy.PolicyFilter;
 import dev.detour.provider.UpstreamTransport;
+import dev.detour.ratelimit.RateLimitStats;
+import dev.detour.routing.AffinityTable;
 import dev.detour.routing.DispatchFilter;
 import dev.detour.routing.RouteTable;
+import dev.detour.server.admin.AdminApi;
 import dev.detour.server.inbound.ServerInitializer;
+import dev.detour.server.reload.ConfigReloads;
+import dev.detour.server.reload.ConfigSource;
+import dev.detour.server.reload.ConfigVersion;
+import dev.detour.server.reload.ConfigWatcher;
+import dev.detour.server.reload.ReloadResult;
+import dev.detour.server.reload.RestartOnlyChange;
 import dev.detour.server.upstream.MockTransport;
 import dev.detour.server.upstream.UpstreamClient;
 import dev.detour.time.NanoClock;
@@ -29,13 +40,21 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -43,11 +62,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gateway: binds the listener, serves the OpenAI-compatible API, and shuts down gracefully.
+ * The gateway: binds the listener, serves the OpenAI-compatible API, reloads its config, and shuts down
+ * gracefully.
  *
- * <p>Lifecycle: {@link #start(GatewayConfig)} binds and returns a ready server; {@link #stop(Duration)}
- * stops accepting, lets requests in flight (streams too) finish up to a deadline, then closes what is
- * left and releases the event loops. Thread-safe.
+ * <p>Lifecycle: {@link #start(ConfigSource)} (or {@link #start(GatewayConfig)} for a config without a file)
+ * binds and returns a ready server; {@link #stop(Duration)} stops accepting, lets requests in flight (streams
+ * too) finish up to a deadline, then closes what is left and releases the event loops. Thread-safe.
+ *
+ * <p>Reload: {@link #reload(String)} reads and validates the file, builds a new {@link ActiveConfig} from it and
+ * the running one ({@link RouteTable#next} keeps key states, breakers and latency figures; the bucket store and
+ * session pins live here for the server's lifetime), and swaps it in with one atomic write. A request reads
+ * the snapshot once when it arrives and keeps it to the end, so requests in flight finish on the version they
+ * started with and new ones see the new version. Reloads run one at a time on the {@code detour-config-reload}
+ * thread, never on an event loop; a file that cannot be read or bound is refused and the running version stays.
  */
 public final class GatewayServer implements AutoCloseable {
 
@@ -62,6 +89,17 @@ public final class GatewayServer implements AutoCloseable {
      * scope value and its size, so a reload keeps the buckets of limits it did not change.
      */
     private final BucketStore buckets = BucketStore.newLocal(NanoClock.SYSTEM);
+    /** Session pins, kept across config versions like the buckets: they name targets, not objects. */
+    private final AffinityTable affinity = new AffinityTable();
+    /** The config the listener, event loops and upstream client were built from; a reload cannot change it. */
+    private final GatewayConfig bound;
+    /** Where reloads read from; empty for a config given in memory. */
+    private final Optional<ConfigSource> source;
+    private final ConfigReloads reloads;
+    /** One thread for every reload, whatever triggered it: reloads never overlap, and never run on a loop. */
+    private final ExecutorService reloader;
+    private final AdminApi admin;
+    private volatile ConfigWatcher watcher;
     private final AtomicReference<ActiveConfig> active = new AtomicReference<>();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final ChannelGroup connections = new DefaultChannelGroup("detour-clients", GlobalEventExecutor.INSTANCE);
@@ -70,7 +108,11 @@ public final class GatewayServer implements AutoCloseable {
     private volatile boolean draining;
     private final AtomicInteger stopped = new AtomicInteger();
 
-    private GatewayServer(GatewayConfig config) {
+    private GatewayServer(GatewayConfig config, Optional<ConfigSource> source, Optional<String> sha256) {
+        this.bound = config;
+        this.source = source;
+        this.reloads = new ConfigReloads(new ConfigVersion(1, sha256, source.map(ConfigSource::toString)
+                                                                             .orElse(config.source()), Instant.now()));
         ServerConfig sc = config.server();
         this.transport = Transport.of(sc.transport());
         this.bossGroup = transport.newEventLoopGroup(1, new DefaultThreadFactory("detour-accept"));
@@ -78,7 +120,9 @@ public final class GatewayServer implements AutoCloseable {
         int ioThreads = sc.ioThreads() > 0 ? sc.ioThreads() : Runtime.getRuntime().availableProcessors();
         this.workerGroup = transport.newEventLoopGroup(ioThreads, new DefaultThreadFactory("detour-io"));
         this.upstream = new UpstreamClient(transport, config.upstream());
-        this.active.set(activate(config));
+        this.active.set(activate(config, null, reloads.current()));
+        this.reloader = Executors.newSingleThreadExecutor(new DefaultThreadFactory("detour-config-reload", true));
+        this.admin = AdminApi.standard(this);
     }
 
     /**
@@ -88,18 +132,53 @@ public final class GatewayServer implements AutoCloseable {
      * @throws IllegalStateException if the address cannot be bound
      */
     public static GatewayServer start(GatewayConfig config) throws InterruptedException {
-        GatewayServer server = new GatewayServer(Objects.requireNonNull(config, "config"));
+        return bindOrShutDown(new GatewayServer(Objects.requireNonNull(config, "config"), Optional.empty(),
+                                                Optional.empty()));
+    }
+
+    /**
+     * Starts a gateway on the config in {@code source} and waits until it listens; the file is watched for
+     * changes when {@code server.watch-config} is on, and read again on every {@link #reload(String)}.
+     *
+     * @throws ConfigException if the file cannot be read or is not a valid config
+     * @throws InterruptedException if interrupted while binding
+     * @throws IllegalStateException if the address cannot be bound
+     */
+    public static GatewayServer start(ConfigSource source) throws ConfigException, InterruptedException {
+        ConfigSource.Loaded loaded = Objects.requireNonNull(source, "source").load();
+        GatewayServer server = bindOrShutDown(new GatewayServer(loaded.config(), Optional.of(source),
+                                                                Optional.of(loaded.sha256())));
+        if (loaded.config().server().watchConfig()) {
+            try {
+                server.watcher = ConfigWatcher.start(source.file(), ConfigWatcher.DEFAULT_DEBOUNCE,
+                                                     () -> server.reload("file"));
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("cannot watch {} for changes ({}); reload with SIGHUP or POST /admin/reload",
+                         source.file(), e.toString());
+            }
+        }
+        return server;
+    }
+
+    private static GatewayServer bindOrShutDown(GatewayServer server) throws InterruptedException {
         try {
-            server.bind(config.server());
+            server.bind(server.bound.server());
         } catch (RuntimeException | InterruptedException e) {
+            server.reloader.shutdownNow();
             server.shutdownGroups();
             throw e;
         }
         return server;
     }
 
-    private ActiveConfig activate(GatewayConfig config) {
-        RouteTable routes = RouteTable.of(config, Instant.now().getEpochSecond());
+    /**
+     * Builds the snapshot of {@code config}, continuing the run-time state of {@code previous} (or starting
+     * afresh when it is {@code null}). Everything built here is plain objects: nothing to close when a version
+     * is dropped, so old versions are garbage once their last request finishes.
+     */
+    private ActiveConfig activate(GatewayConfig config, ActiveConfig previous, ConfigVersion version) {
+        long created = Instant.now().getEpochSecond();
+        RouteTable routes = previous == null ? RouteTable.of(config, created) : previous.routes().next(config, created);
         MockTransport mock = new MockTransport(config.providers().values());
         UpstreamTransport http = upstream;
         UpstreamTransport byType = (ctx, request) -> request.provider().type() == ProviderType.MOCK
@@ -109,12 +188,113 @@ public final class GatewayServer implements AutoCloseable {
         builtIns.put("auth", () -> chain.auth().enabled()
                                    ? new KeyAuthFilter(chain.clients(), NanoClock.SYSTEM) : null);
         builtIns.put("policy", () -> new PolicyFilter(chain, routes));
+        RateLimitFilter[] rateLimit = new RateLimitFilter[1];
         builtIns.put("rate-limit", () -> hasLimits(chain)
-                                         ? new RateLimitFilter(chain, buckets, NanoClock.SYSTEM) : null);
+                                         ? rateLimit[0] = new RateLimitFilter(chain, buckets, NanoClock.SYSTEM) : null);
         FilterPipeline pipeline = ChainAssembly.build(config.chain(), builtIns,
-                                                      new DispatchFilter(byType, NanoClock.SYSTEM));
+                                                      new DispatchFilter(byType, NanoClock.SYSTEM, affinity));
+        Optional<RateLimitStats> limitStats = Optional.ofNullable(rateLimit[0]).map(RateLimitFilter::stats);
         return new ActiveConfig(config, routes, pipeline, new AccessLog(config.logging()),
-                                new dev.detour.auth.AdminAuth(config.chain().auth().adminKeys()));
+                                new dev.detour.auth.AdminAuth(config.chain().auth().adminKeys()), version, limitStats);
+    }
+
+    /**
+     * Reloads the config file on the reload thread and returns what happened; never blocks the caller.
+     *
+     * <p>Steps: read the file and hash it (unchanged text: nothing to do); bind and validate it (any problem:
+     * refused, logged at ERROR with every problem, the running version stays); build the new snapshot from the
+     * running one; swap it in; log at INFO, and at WARN each restart-only setting that differs from the one in
+     * use ({@link RestartOnlyChange}). Every outcome is recorded in {@link #reloads()}.
+     *
+     * @param trigger what asked for it, for logs and the record: {@code file}, {@code signal} or {@code admin}
+     * @return the result; refused at once when the gateway was started without a file or is stopping
+     */
+    public CompletableFuture<ReloadResult> reload(String trigger) {
+        Objects.requireNonNull(trigger, "trigger");
+        if (source.isEmpty()) {
+            return CompletableFuture.completedFuture(refused(trigger, List.of(
+                    "this gateway was started from a config in memory, not a file: there is nothing to reload")));
+        }
+        try {
+            return CompletableFuture.supplyAsync(() -> reloadNow(source.get(), trigger), reloader);
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.completedFuture(refused(trigger, List.of("the gateway is shutting down")));
+        }
+    }
+
+    /** Runs one reload; called on the reload thread only, so reloads never interleave. */
+    private ReloadResult reloadNow(ConfigSource from, String trigger) {
+        ActiveConfig running = active.get();
+        ConfigSource.Text text;
+        try {
+            text = from.read();
+        } catch (ConfigException e) {
+            return refuse(trigger, e.problems());
+        }
+        if (running.version().sha256().filter(text.sha256()::equals).isPresent()) {
+            ReloadResult r = new ReloadResult(ReloadResult.Outcome.UNCHANGED, trigger, Instant.now(), running.version(),
+                                              List.of(), reloads.pendingRestart());
+            if ("file".equals(trigger)) {
+                LOG.debug("config file {} changed on disk but not in content; nothing to reload", from);
+            } else {
+                LOG.info("config reload ({}): {} is unchanged, version {} keeps running", trigger, from,
+                         running.version().describe());
+            }
+            reloads.record(r);
+            return r;
+        }
+        ConfigSource.Loaded loaded;
+        try {
+            loaded = from.bind(text);
+        } catch (ConfigException e) {
+            return refuse(trigger, e.problems());
+        }
+        Instant now = Instant.now();
+        ConfigVersion version = running.version().next(loaded, now);
+        ActiveConfig next;
+        try {
+            next = activate(loaded.config(), running, version);
+        } catch (RuntimeException e) {
+            // The binder checks everything a snapshot needs, so this is a bug; still, the old config keeps serving.
+            LOG.error("config reload ({}): building version {} failed", trigger, version.describe(), e);
+            return refused(trigger, List.of(from + ": cannot apply the config: " + e));
+        }
+        active.set(next);
+        List<RestartOnlyChange> restart = RestartOnlyChange.between(bound, loaded.config());
+        ReloadResult result = new ReloadResult(ReloadResult.Outcome.APPLIED, trigger, now, version, List.of(),
+                                               restart);
+        reloads.record(result);
+        LOG.info("config reloaded ({}): version {} from {} is running ({} providers, {} routes); requests in flight "
+                 + "finish on version {}", trigger, version.describe(), from, loaded.config().providers().size(),
+                 next.routes().modelNames().size(), running.version().number());
+        for (RestartOnlyChange c : restart) {
+            LOG.warn("config reload: {} changed from {} to {} in the file, but it is read only at start: restart the "
+                     + "gateway to apply it (still running with {})", c.field(), c.running(), c.configured(),
+                     c.running());
+        }
+        if (!loaded.config().chain().auth().enabled() && running.config().chain().auth().enabled()) {
+            LOG.warn("AUTHENTICATION IS OFF from config version {} on: anyone who can reach {} may call every route.",
+                     version.number(), listener.localAddress());
+        }
+        return result;
+    }
+
+    private ReloadResult refuse(String trigger, List<ConfigProblem> problems) {
+        List<String> lines = new ArrayList<>(problems.size());
+        for (ConfigProblem p : problems) {
+            lines.add(p.toString());
+        }
+        return refused(trigger, lines);
+    }
+
+    private ReloadResult refused(String trigger, List<String> problems) {
+        ConfigVersion running = active.get().version();
+        ReloadResult r = new ReloadResult(ReloadResult.Outcome.REFUSED, trigger, Instant.now(), running, problems,
+                                          List.of());
+        reloads.record(r);
+        LOG.error("config reload ({}) refused, version {} keeps running ({} problem{}):\n  {}", trigger,
+                  running.describe(), problems.size(), problems.size() == 1 ? "" : "s", String.join("\n  ", problems));
+        return r;
     }
 
     private static boolean hasLimits(ChainConfig chain) {
@@ -143,7 +323,7 @@ public final class GatewayServer implements AutoCloseable {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
-                    private final ServerInitializer init = new ServerInitializer(GatewayServer.this, sc);
+                    private final ServerInitializer init = new ServerInitializer(GatewayServer.this);
 
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -190,6 +370,36 @@ public final class GatewayServer implements AutoCloseable {
         return active.get();
     }
 
+    /** Returns the record of config reloads: counts, last attempt and error, version, pending restart. */
+    public ConfigReloads reloads() {
+        return reloads;
+    }
+
+    /** Returns the config file reloads read, or empty when the gateway was started from a config in memory. */
+    public Optional<ConfigSource> source() {
+        return source;
+    }
+
+    /** Returns whether the config file is being watched for changes. */
+    public boolean watching() {
+        return watcher != null;
+    }
+
+    /** Returns the config the listener and upstream client were built with (restart-only settings). */
+    public GatewayConfig bound() {
+        return bound;
+    }
+
+    /** Returns the token buckets of every config version's rate limits. */
+    public BucketStore buckets() {
+        return buckets;
+    }
+
+    /** Returns the admin API served under {@code /admin}. */
+    public AdminApi admin() {
+        return admin;
+    }
+
     /** Returns whether the gateway is bound with a loaded config and not shutting down. */
     public boolean ready() {
         return ready && !draining;
@@ -224,6 +434,12 @@ public final class GatewayServer implements AutoCloseable {
             return;
         }
         draining = true;
+        ConfigWatcher w = watcher;
+        if (w != null) {
+            watcher = null;
+            w.close();
+        }
+        reloader.shutdownNow();
         Channel l = listener;
         if (l != null) {
             l.close().awaitUninterruptibly();

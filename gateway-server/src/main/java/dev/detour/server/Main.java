@@ -5,6 +5,7 @@ import dev.detour.config.ConfigException;
 import dev.detour.config.ConfigLoader;
 import dev.detour.config.GatewayConfig;
 import dev.detour.config.KeyHash;
+import dev.detour.server.reload.ConfigSource;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -135,24 +136,19 @@ public final class Main {
                         + "(see config/gateway.yaml for an example).");
             return EXIT_CONFIG;
         }
-        GatewayConfig config;
-        try {
-            config = ConfigLoader.load(file);
-        } catch (ConfigException e) {
-            err.println(e.getMessage());
-            return EXIT_CONFIG;
+        if (port != null && (port < 0 || port > 65535)) {
+            err.println("detour: --port: " + port + " is not a port number (0-65535)");
+            return EXIT_USAGE;
         }
-        if (port != null) {
-            if (port < 0 || port > 65535) {
-                err.println("detour: --port: " + port + " is not a port number (0-65535)");
-                return EXIT_USAGE;
-            }
-            config = config.withPort(port);
-        }
+        // --port applies to every version of the file, so a reload does not see a port change that is not there.
+        ConfigSource source = port == null ? ConfigSource.of(file) : ConfigSource.of(file, c -> c.withPort(port));
         Logger log = LoggerFactory.getLogger(Main.class);
         GatewayServer server;
         try {
-            server = GatewayServer.start(config);
+            server = GatewayServer.start(source);
+        } catch (ConfigException e) {
+            err.println(e.getMessage());
+            return EXIT_CONFIG;
         } catch (IllegalStateException e) {
             err.println("detour: " + e.getMessage());
             return EXIT_CONFIG;
@@ -175,6 +171,8 @@ public final class Main {
             }, "detour-shutdown");
             t.start();
         });
+        // SIGHUP reloads the config file, like nginx and HAProxy; the reload runs on its own thread.
+        Signals.onHangup(() -> server.reload("signal"));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (stopped.getCount() > 0) {
                 shutdown.run();

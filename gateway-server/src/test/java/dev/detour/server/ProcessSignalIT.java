@@ -2,6 +2,7 @@ package dev.detour.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.BufferedReader;
 import java.io.File;
@@ -22,7 +23,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The real process: starts from a config file, serves, and on SIGTERM drains and exits with 0.
+ * The real process: starts from a config file, serves, reloads the file on SIGHUP, and on SIGTERM drains and
+ * exits with 0.
  */
 class ProcessSignalIT {
 
@@ -58,6 +60,49 @@ class ProcessSignalIT {
 
             process.destroy(); // SIGTERM on Unix
 
+            assertTrue(process.waitFor(20, TimeUnit.SECONDS), "the process exits after SIGTERM");
+            assertEquals(0, process.exitValue());
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    @Test
+    void reloadsTheConfigFileOnSighup() throws Exception {
+        assumeTrue(File.separatorChar == '/', "SIGHUP needs a Unix");
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Path config = dir.resolve("gateway.yaml");
+        // The watcher is off, so only the signal can make the process read the file again.
+        String before = "server:\n  port: " + port + "\n  watch-config: false\nproviders:\n  mock:\n    type: mock\n"
+                        + "routes:\n  - model: m\n    targets:\n      - provider: mock\n";
+        Files.writeString(config, before);
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process process = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
+                                                     Main.class.getName(), "--config", config.toString()))
+                .redirectErrorStream(true)
+                .start();
+        try {
+            waitForLine(process, "listening on");
+            HttpClient http = HttpClient.newHttpClient();
+            URI models = URI.create("http://127.0.0.1:" + port + "/v1/models");
+            Files.writeString(config, before + "  - model: added-by-sighup\n    targets:\n      - provider: mock\n");
+
+            Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).inheritIO().start();
+
+            assertTrue(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0, "kill -HUP was sent");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            String body = "";
+            while (!body.contains("added-by-sighup") && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+                body = http.send(HttpRequest.newBuilder(models).timeout(Duration.ofSeconds(5)).build(),
+                                 HttpResponse.BodyHandlers.ofString()).body();
+            }
+            assertTrue(body.contains("added-by-sighup"), "the new route is served after SIGHUP: " + body);
+            assertTrue(process.isAlive(), "SIGHUP does not end the process");
+            process.destroy();
             assertTrue(process.waitFor(20, TimeUnit.SECONDS), "the process exits after SIGTERM");
             assertEquals(0, process.exitValue());
         } finally {

@@ -13,10 +13,11 @@ import java.io.UncheckedIOException;
 import java.util.Map;
 
 /**
- * Renders {@code GET /admin/pools}: every key pool with each key's id, masked tail, state, time until
- * usable, local quota use and last signal; and every route target's circuit breaker. Never a key.
+ * Renders {@code GET /admin/pools}: every key pool with each key's id, masked tail, state (and who disabled a
+ * disabled key), time until usable, local quota use and last signal; and every route target's circuit breaker.
+ * Never a key.
  */
-public final class PoolsView {
+final class PoolsView {
 
     private static final JsonFactory JSON = new JsonFactory();
 
@@ -24,7 +25,7 @@ public final class PoolsView {
     }
 
     /** Returns the view of {@code routes} at {@code now} (monotonic nanos, for the breakers). */
-    public static byte[] render(RouteTable routes, long now) {
+    static byte[] render(RouteTable routes, long now) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(1024);
         try (JsonGenerator gen = JSON.createGenerator(out)) {
             gen.useDefaultPrettyPrinter();
@@ -80,6 +81,11 @@ public final class PoolsView {
         gen.writeStringField("id", k.id());
         gen.writeStringField("key", k.masked());
         gen.writeStringField("state", k.state().name().toLowerCase());
+        if (k.disabledBy() == null) {
+            gen.writeNullField("disabled_by");
+        } else {
+            gen.writeStringField("disabled_by", k.disabledBy());
+        }
         if (k.unavailableNanos() < 0) {
             gen.writeNullField("available_in_ms");
         } else {

@@ -18,8 +18,10 @@ import dev.detour.server.ActiveConfig;
 import dev.detour.server.GatewayServer;
 import dev.detour.server.ServerAttributes;
 import dev.detour.server.HeaderMaps;
+import dev.detour.server.admin.AdminRequest;
 import dev.detour.server.upstream.ClientRelay;
 import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -51,7 +53,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,6 +68,9 @@ import org.slf4j.LoggerFactory;
  * <p>Ownership: the aggregated request stays owned here until its response has been written (an
  * upstream attempt writes a retained duplicate), and is released exactly once in {@link Exchange#finish}.
  *
+ * <p>Paths under {@code /admin} go to the server's {@link dev.detour.server.admin.AdminApi}, which may answer
+ * later from another thread (a reload); the answer is written back on this connection's loop.
+ *
  * <p>One per connection; every method runs on the connection's event loop.
  */
 public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
@@ -73,6 +80,7 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
     private static final byte[] HEALTHY = "{\"status\":\"ok\"}".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] READY = "{\"status\":\"ready\"}".getBytes(StandardCharsets.US_ASCII);
     private static final int MAX_QUEUED = 16;
+    private static final byte[] EMPTY = new byte[0];
 
     private final GatewayServer server;
     private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>(2);
@@ -238,8 +246,8 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
                 default:
                     break;
             }
-            if (path.equals("/admin/pools")) {
-                serveAdmin(method);
+            if (path.equals("/admin") || path.startsWith("/admin/")) {
+                serveAdmin(method, path);
                 return;
             }
             if (path.startsWith("/v1/models/")) {
@@ -261,27 +269,42 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
             writeFull(new GatewayResponse.Full(status, Headers.of("content-type", "application/json"), body));
         }
 
-        private void serveAdmin(HttpMethod method) {
-            if (active.admin().configured()) {
-                // With admin keys configured, a key is required from every address, this machine included.
-                if (!active.admin().allows(name -> request.headers().get(name))) {
-                    writeFull(ErrorResponses.of(ErrorKind.AUTHENTICATION, "Admin endpoints need an admin key "
-                            + "(one of auth.admin-keys), sent as 'Authorization: Bearer YOUR_KEY' or in an x-api-key "
-                            + "header; none was sent, or it is not an admin key.", "invalid_admin_key", null));
-                    return;
-                }
-            } else {
-                // Without admin keys, admin views are served to this machine only.
-                java.net.SocketAddress remote = ctx.channel().remoteAddress();
-                boolean local = remote instanceof java.net.InetSocketAddress inet && inet.getAddress() != null
-                                && inet.getAddress().isLoopbackAddress();
-                if (!local) {
-                    writeFull(ErrorResponses.of(ErrorKind.PERMISSION, "Admin endpoints are served to localhost only "
-                            + "(configure auth.admin-keys to call them from elsewhere).", "admin_local_only", null));
-                    return;
-                }
+        private void serveAdmin(HttpMethod method, String path) {
+            byte[] body = request.content().isReadable() ? ByteBufUtil.getBytes(request.content()) : EMPTY;
+            AdminRequest admin = new AdminRequest(method.name(), path,
+                                                  new QueryStringDecoder(request.uri()).parameters(),
+                                                  name -> request.headers().get(name), ctx.channel().remoteAddress(),
+                                                  body, active);
+            CompletionStage<GatewayResponse.Full> answer;
+            try {
+                answer = server.admin().handle(admin);
+            } catch (RuntimeException e) {
+                answer = CompletableFuture.failedFuture(e);
             }
-            serveGet(method, dev.detour.server.admin.PoolsView.render(active.routes(), System.nanoTime()), 200);
+            answer.whenComplete((response, error) -> {
+                if (ctx.executor().inEventLoop()) {
+                    onAdminResponse(response, error);
+                } else {
+                    ctx.executor().execute(() -> onAdminResponse(response, error));
+                }
+            });
+        }
+
+        private void onAdminResponse(GatewayResponse.Full response, Throwable error) {
+            if (finished || gone) {
+                return;
+            }
+            if (error != null) {
+                Throwable cause = error instanceof CompletionException && error.getCause() != null
+                                  ? error.getCause() : error;
+                LOG.error("request {} to the admin API failed inside the gateway", requestId, cause);
+                log.outcome = "internal_error";
+                writeFull(ErrorResponses.of(ErrorKind.INTERNAL, "The gateway failed to handle this admin request "
+                        + "(request id " + requestId + "). Try again; if it persists, report the request id.",
+                        "internal_error", null));
+                return;
+            }
+            writeFull(response);
         }
 
         private void serveModel(HttpMethod method, String model) {

@@ -13,20 +13,22 @@ import java.util.concurrent.TimeUnit;
 /**
  * Builds the pipeline of each client connection: idle timeout, HTTP/1.1 codec with size limits,
  * request timeout, body aggregation (413 above the limit), then the request handler.
+ *
+ * <p>The limits are read from the config version running when the connection opens, so a reload changes
+ * them for new connections; open connections keep theirs.
  */
 public final class ServerInitializer extends ChannelInitializer<SocketChannel> {
 
     private final GatewayServer server;
-    private final ServerConfig config;
 
-    /** Creates an initializer for {@code server} with the limits of {@code config}. */
-    public ServerInitializer(GatewayServer server, ServerConfig config) {
+    /** Creates an initializer for {@code server}. */
+    public ServerInitializer(GatewayServer server) {
         this.server = server;
-        this.config = config;
     }
 
     @Override
     protected void initChannel(SocketChannel ch) {
+        ServerConfig config = server.active().config().server();
         ChannelPipeline p = ch.pipeline();
         long idleMillis = config.idleTimeout().toMillis();
         if (idleMillis > 0) {

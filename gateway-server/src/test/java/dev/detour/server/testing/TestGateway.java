@@ -4,11 +4,13 @@ import dev.detour.config.ConfigException;
 import dev.detour.config.ConfigLoader;
 import dev.detour.config.GatewayConfig;
 import dev.detour.server.GatewayServer;
+import dev.detour.server.reload.ConfigSource;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 
@@ -34,6 +36,21 @@ public final class TestGateway implements AutoCloseable {
             GatewayConfig parsed = ConfigLoader.parse(yaml, "test.yaml", Map.of());
             GatewayConfig config = parsed.withPort(0);
             return new TestGateway(GatewayServer.start(config));
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Starts a gateway on the config file {@code file}, which it watches and reloads like the real one;
+     * {@code server.port} is forced to 0 in every version read.
+     */
+    public static TestGateway start(Path file) {
+        try {
+            return new TestGateway(GatewayServer.start(ConfigSource.of(file, c -> c.withPort(0))));
         } catch (ConfigException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         } catch (InterruptedException e) {
