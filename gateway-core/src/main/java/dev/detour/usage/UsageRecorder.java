@@ -94,6 +94,15 @@ public final class UsageRecorder {
                                 price.known() ? cost : -1);
     }
 
+    /** Returns how many models were named for having no price. For tests. */
+    int unpricedModels() {
+        int n = 0;
+        for (Set<String> models : unpriced.values()) {
+            n += models.size();
+        }
+        return n;
+    }
+
     private void warnUnpriced(String provider, String model) {
         Set<String> models = unpriced.get(provider);
         if (models == null) {

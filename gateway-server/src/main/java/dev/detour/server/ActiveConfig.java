@@ -1,10 +1,12 @@
 package dev.detour.server;
 
 import dev.detour.auth.AdminAuth;
+import dev.detour.budget.BudgetFilter;
 import dev.detour.config.GatewayConfig;
 import dev.detour.filter.FilterPipeline;
 import dev.detour.routing.RouteTable;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Everything derived from one config version that requests read: routes, the filter chain, the access log.
@@ -17,9 +19,10 @@ import java.util.Objects;
  * @param pipeline the filter chain, ending in dispatch
  * @param accessLog the access log
  * @param admin    who may call {@code /admin/*} (the config's {@code auth.admin-keys})
+ * @param budgets  the budget filter of this version, for {@link BudgetFilter#states()}; empty without budgets
  */
 public record ActiveConfig(GatewayConfig config, RouteTable routes, FilterPipeline pipeline, AccessLog accessLog,
-                           AdminAuth admin) {
+                           AdminAuth admin, Optional<BudgetFilter> budgets) {
 
     public ActiveConfig {
         Objects.requireNonNull(config, "config");
@@ -27,5 +30,6 @@ public record ActiveConfig(GatewayConfig config, RouteTable routes, FilterPipeli
         Objects.requireNonNull(pipeline, "pipeline");
         Objects.requireNonNull(accessLog, "accessLog");
         Objects.requireNonNull(admin, "admin");
+        Objects.requireNonNull(budgets, "budgets");
     }
 }

@@ -1,6 +1,8 @@
 package dev.detour.server;
 
 import dev.detour.auth.KeyAuthFilter;
+import dev.detour.budget.BudgetFilter;
+import dev.detour.budget.BudgetState;
 import dev.detour.config.ChainConfig;
 import dev.detour.config.ClientConfig;
 import dev.detour.config.GatewayConfig;
@@ -19,6 +21,10 @@ import dev.detour.server.inbound.ServerInitializer;
 import dev.detour.server.upstream.MockTransport;
 import dev.detour.server.upstream.UpstreamClient;
 import dev.detour.time.NanoClock;
+import dev.detour.usage.UsageFileException;
+import dev.detour.usage.UsageLedger;
+import dev.detour.usage.UsagePersistence;
+import dev.detour.usage.UsageRecorder;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -33,9 +39,11 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -62,6 +70,13 @@ public final class GatewayServer implements AutoCloseable {
      * scope value and its size, so a reload keeps the buckets of limits it did not change.
      */
     private final BucketStore buckets = BucketStore.newLocal(NanoClock.SYSTEM);
+    /**
+     * One usage ledger for the server's lifetime, like the buckets: budgets of every config version count in it,
+     * and it is what {@link UsagePersistence} saves. {@code usage.data-dir} is read at start-up only.
+     */
+    private final UsageLedger usage = new UsageLedger(NanoClock.SYSTEM);
+    private final UsageRecorder recorder = new UsageRecorder(usage);
+    private final UsagePersistence persistence;
     private final AtomicReference<ActiveConfig> active = new AtomicReference<>();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final ChannelGroup connections = new DefaultChannelGroup("detour-clients", GlobalEventExecutor.INSTANCE);
@@ -71,14 +86,25 @@ public final class GatewayServer implements AutoCloseable {
     private final AtomicInteger stopped = new AtomicInteger();
 
     private GatewayServer(GatewayConfig config) {
-        ServerConfig sc = config.server();
-        this.transport = Transport.of(sc.transport());
-        this.bossGroup = transport.newEventLoopGroup(1, new DefaultThreadFactory("detour-accept"));
-        // One event loop per processor: a proxy's loops never block, so more would only add switching.
-        int ioThreads = sc.ioThreads() > 0 ? sc.ioThreads() : Runtime.getRuntime().availableProcessors();
-        this.workerGroup = transport.newEventLoopGroup(ioThreads, new DefaultThreadFactory("detour-io"));
-        this.upstream = new UpstreamClient(transport, config.upstream());
-        this.active.set(activate(config));
+        try {
+            // First: a usage file that cannot be read stops start-up before any thread or socket exists.
+            this.persistence = UsagePersistence.open(config.usage(), usage);
+        } catch (UsageFileException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+        try {
+            ServerConfig sc = config.server();
+            this.transport = Transport.of(sc.transport());
+            this.bossGroup = transport.newEventLoopGroup(1, new DefaultThreadFactory("detour-accept"));
+            // One event loop per processor: a proxy's loops never block, so more would only add switching.
+            int ioThreads = sc.ioThreads() > 0 ? sc.ioThreads() : Runtime.getRuntime().availableProcessors();
+            this.workerGroup = transport.newEventLoopGroup(ioThreads, new DefaultThreadFactory("detour-io"));
+            this.upstream = new UpstreamClient(transport, config.upstream());
+            this.active.set(activate(config));
+        } catch (RuntimeException e) {
+            persistence.close();
+            throw e;
+        }
     }
 
     /**
@@ -93,6 +119,7 @@ public final class GatewayServer implements AutoCloseable {
             server.bind(config.server());
         } catch (RuntimeException | InterruptedException e) {
             server.shutdownGroups();
+            server.persistence.close();
             throw e;
         }
         return server;
@@ -109,12 +136,15 @@ public final class GatewayServer implements AutoCloseable {
         builtIns.put("auth", () -> chain.auth().enabled()
                                    ? new KeyAuthFilter(chain.clients(), NanoClock.SYSTEM) : null);
         builtIns.put("policy", () -> new PolicyFilter(chain, routes));
+        BudgetFilter budgets = chain.hasBudgets() ? new BudgetFilter(chain, routes, usage, NanoClock.SYSTEM) : null;
+        builtIns.put("budget", () -> budgets);
         builtIns.put("rate-limit", () -> hasLimits(chain)
                                          ? new RateLimitFilter(chain, buckets, NanoClock.SYSTEM) : null);
         FilterPipeline pipeline = ChainAssembly.build(config.chain(), builtIns,
                                                       new DispatchFilter(byType, NanoClock.SYSTEM));
         return new ActiveConfig(config, routes, pipeline, new AccessLog(config.logging()),
-                                new dev.detour.auth.AdminAuth(config.chain().auth().adminKeys()));
+                                new dev.detour.auth.AdminAuth(config.chain().auth().adminKeys()),
+                                Optional.ofNullable(budgets));
     }
 
     private static boolean hasLimits(ChainConfig chain) {
@@ -190,6 +220,24 @@ public final class GatewayServer implements AutoCloseable {
         return active.get();
     }
 
+    /**
+     * Returns the usage ledger: every request's tokens and cost per client, team, route, key and budget, for the
+     * current UTC day and month and since start ({@link UsageLedger#snapshot()} for admin views and metrics).
+     */
+    public UsageLedger usage() {
+        return usage;
+    }
+
+    /** Returns the recorder that counts each finished request into {@link #usage()}. Called by the handler. */
+    public UsageRecorder usageRecorder() {
+        return recorder;
+    }
+
+    /** Returns where every budget of the active config stands; empty when it has no budgets. */
+    public List<BudgetState> budgetStates() {
+        return active.get().budgets().map(BudgetFilter::states).orElseGet(List::of);
+    }
+
     /** Returns whether the gateway is bound with a loaded config and not shutting down. */
     public boolean ready() {
         return ready && !draining;
@@ -244,6 +292,8 @@ public final class GatewayServer implements AutoCloseable {
         }
         connections.close().awaitUninterruptibly();
         shutdownGroups();
+        // After the event loops: every request that finished has been counted, so the last write has it all.
+        persistence.close();
         LOG.info("Detour stopped");
     }
 
