@@ -12,8 +12,8 @@ import java.nio.charset.StandardCharsets;
  * win (a stream's usage chunk comes last). Field names inside string values cannot match: there,
  * their quotes are escaped.
  *
- * <p>Cost: every name starts with a quote, so between a finished or failed match and the next quote the
- * scanner only looks for that quote, one comparison per byte; answers are mostly text between quotes.
+ * <p>Cost: every name starts with a quote and one of three letters, so between a finished or failed match and
+ * the next such pair the scanner only looks for quotes, one comparison per byte; answers are mostly text.
  *
  * <p>One per response; not thread-safe.
  */
@@ -45,6 +45,10 @@ public final class UsageScanner {
                 while (i < end && bytes.get(i) != '"') {
                     i++;
                 }
+                if (i + 1 < end && !mayFollowQuote(bytes.get(i + 1))) {
+                    i++; // a quote that starts no name: skip it too
+                    continue;
+                }
                 if (i == end) {
                     return;
                 }
@@ -59,9 +63,13 @@ public final class UsageScanner {
         int end = offset + len;
         while (i < end) {
             if (field < 0 && !partial) {
-                // Nothing can start but at a quote: skip to it.
+                // Nothing can start but at a quote followed by a name's first letter: skip to one.
                 while (i < end && bytes[i] != '"') {
                     i++;
+                }
+                if (i + 1 < end && !mayFollowQuote(bytes[i + 1])) {
+                    i++;
+                    continue;
                 }
                 if (i == end) {
                     return;
@@ -69,6 +77,11 @@ public final class UsageScanner {
             }
             next(bytes[i++]);
         }
+    }
+
+    /** Returns whether {@code b} is the first letter of a name: {@code p}, {@code c} or {@code t}. */
+    private static boolean mayFollowQuote(byte b) {
+        return b == 'p' || b == 'c' || b == 't';
     }
 
     /** Returns whether a total was seen. */
