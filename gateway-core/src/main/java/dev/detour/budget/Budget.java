@@ -22,6 +22,8 @@ final class Budget {
 
     final BudgetConfig config;
     final String name;
+    /** The client a client's own budget belongs to; empty for a top-level budget. */
+    final String owner;
     final BudgetConfig.Scope scope;
     final BudgetConfig.Period period;
     /** The spend cap in micro-dollars, or -1. */
@@ -37,9 +39,10 @@ final class Budget {
     /** The account of a global budget, resolved once; {@code null} for other scopes. */
     private final UsageAccount globalAccount;
 
-    Budget(BudgetConfig config, Route fallback, UsageLedger ledger) {
+    Budget(BudgetConfig config, String owner, Route fallback, UsageLedger ledger) {
         this.config = config;
         this.name = config.name();
+        this.owner = owner;
         this.scope = config.scope();
         this.period = config.period();
         this.spendMicros = config.spendMicros();
@@ -92,6 +95,17 @@ final class Budget {
             default:
                 return globalAccount;
         }
+    }
+
+    /**
+     * Returns the scope value the budget always has, listed before anything was counted: its client for a
+     * client's own budget, {@code *} for a global one; {@code null} for others, whose values come with traffic.
+     */
+    String knownScopeValue() {
+        if (!owner.isEmpty()) {
+            return owner;
+        }
+        return scope == BudgetConfig.Scope.GLOBAL ? GLOBAL : null;
     }
 
     /** Returns whether {@code account} has reached a cap in the window of {@code now}. */

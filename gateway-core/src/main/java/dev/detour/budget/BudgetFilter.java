@@ -73,8 +73,8 @@ public final class BudgetFilter implements GatewayFilter {
 
     private final Budget[] global;
     private final Map<String, Budget[]> byClient;
-    /** Every budget in config order, with the client that owns it (empty for top-level ones). */
-    private final List<Map.Entry<Budget, String>> all = new ArrayList<>();
+    /** Every budget, in config order. */
+    private final List<Budget> all = new ArrayList<>();
     private final UsageLedger ledger;
     private final NanoClock clock;
 
@@ -90,7 +90,7 @@ public final class BudgetFilter implements GatewayFilter {
         Objects.requireNonNull(routes, "routes");
         this.ledger = Objects.requireNonNull(ledger, "ledger");
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.global = compile(chain.budgets(), routes, null);
+        this.global = compile(chain.budgets(), routes, "");
         this.byClient = new HashMap<>();
         for (ClientConfig c : chain.clients()) {
             if (!c.budgets().isEmpty()) {
@@ -116,18 +116,21 @@ public final class BudgetFilter implements GatewayFilter {
             return next.proceed(ctx);
         }
         UsageWindows now = ledger.now();
-        Charges charges = new Charges(global.length + own.length);
+        Charges charges = null;
         Budget refuse = null;
         UsageAccount refuseAccount = null;
         Budget fallback = null;
         for (int pass = 0; pass < 2; pass++) {
-            Budget[] first = global;
-            for (int list = 0; list < 2; list++, first = own) {
-                for (Budget b : first) {
+            Budget[] budgets = global;
+            for (int list = 0; list < 2; list++, budgets = own) {
+                for (Budget b : budgets) {
                     if (!b.matches(ctx)) {
                         continue;
                     }
                     UsageAccount account = b.account(ctx, ledger);
+                    if (charges == null) {
+                        charges = new Charges(global.length + own.length);
+                    }
                     charges.add(account);
                     if (refuse != null || !b.exhausted(account, now)) {
                         continue;
@@ -151,7 +154,7 @@ public final class BudgetFilter implements GatewayFilter {
             }
             ctx.route(fallback.fallback);
         }
-        if (charges.count == 0) {
+        if (charges == null) {
             return next.proceed(ctx);
         }
         ctx.attr(UsageRecorder.ALSO_CHARGE, charges.accounts);
@@ -172,11 +175,9 @@ public final class BudgetFilter implements GatewayFilter {
     public List<BudgetState> states() {
         UsageWindows now = ledger.now();
         List<BudgetState> states = new ArrayList<>();
-        for (Map.Entry<Budget, String> e : all) {
-            Budget b = e.getKey();
+        for (Budget b : all) {
             List<UsageAccount> accounts = new ArrayList<>(ledger.accounts(UsageKind.BUDGET, b.name));
-            String always = !e.getValue().isEmpty() ? e.getValue()
-                    : b.scope == BudgetConfig.Scope.GLOBAL ? Budget.GLOBAL : null;
+            String always = b.knownScopeValue();
             if (always != null) {
                 UsageAccount known = ledger.account(UsageKind.BUDGET, b.name, always);
                 if (!accounts.contains(known)) {
@@ -235,6 +236,7 @@ public final class BudgetFilter implements GatewayFilter {
         return new GatewayResponse.Relayed(relayed.status(), h, relayed.body());
     }
 
+    /** Compiles {@code configs}, owned by the client {@code owner} (empty for top-level budgets). */
     private Budget[] compile(List<BudgetConfig> configs, RouteTable routes, String owner) {
         Budget[] budgets = new Budget[configs.size()];
         for (int i = 0; i < budgets.length; i++) {
@@ -247,8 +249,8 @@ public final class BudgetFilter implements GatewayFilter {
                                                        + c.fallbackRoute().get() + "' is not a route");
                 }
             }
-            budgets[i] = new Budget(c, fallback, ledger);
-            all.add(Map.entry(budgets[i], owner == null ? "" : owner));
+            budgets[i] = new Budget(c, owner, fallback, ledger);
+            all.add(budgets[i]);
         }
         return budgets;
     }

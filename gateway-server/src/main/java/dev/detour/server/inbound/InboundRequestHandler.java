@@ -491,7 +491,14 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
             }
             if (rctx != null) {
                 rctx.complete();
-                RequestUsage used = server.usageRecorder().record(rctx);
+                RequestUsage used;
+                try {
+                    used = server.usageRecorder().record(rctx);
+                } catch (RuntimeException e) {
+                    // A bug in accounting must not keep the exchange from finishing (buffer, next request).
+                    LOG.error("request {}: counting its usage failed", requestId, e);
+                    used = RequestUsage.NONE;
+                }
                 log.promptTokens = used.promptTokens();
                 log.completionTokens = used.completionTokens();
                 log.cachedTokens = used.cachedTokens();
