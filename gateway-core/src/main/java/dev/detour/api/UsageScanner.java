@@ -5,11 +5,15 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Reads the token usage of an OpenAI answer ({@code "prompt_tokens"}, {@code "completion_tokens"},
- * {@code "total_tokens"}) from its bytes as they pass, without parsing or buffering the answer.
+ * {@code "total_tokens"}, and {@code "cached_tokens"} of {@code prompt_tokens_details}) from its bytes as they
+ * pass, without parsing or buffering the answer.
  *
  * <p>Works on a JSON body and on an SSE stream alike, with bytes split anywhere; the last values seen
  * win (a stream's usage chunk comes last). Field names inside string values cannot match: there,
  * their quotes are escaped.
+ *
+ * <p>Cost: every name starts with a quote and one of three letters, so between a finished or failed match and
+ * the next such pair the scanner only looks for quotes, one comparison per byte; answers are mostly text.
  *
  * <p>One per response; not thread-safe.
  */
@@ -19,39 +23,65 @@ public final class UsageScanner {
         "\"prompt_tokens\"".getBytes(StandardCharsets.US_ASCII),
         "\"completion_tokens\"".getBytes(StandardCharsets.US_ASCII),
         "\"total_tokens\"".getBytes(StandardCharsets.US_ASCII),
+        "\"cached_tokens\"".getBytes(StandardCharsets.US_ASCII),
     };
 
     private final int[] matched = new int[NAMES.length];
-    private final long[] values = {-1, -1, -1};
+    private final long[] values = {-1, -1, -1, -1};
     /** Which field's value is being read, or -1. */
     private int field = -1;
     /** 0: expecting ':', 1: expecting the first digit, 2: reading digits. */
     private int phase;
     private long number;
-    /**
-     * Whether no name is partly matched and no value is being read: then only a quote can start a
-     * match, and the loops skip every other byte without running the matcher (most of an answer).
-     */
-    private boolean idle = true;
+    /** Whether some name is partly matched: then every byte counts, not only quotes. */
+    private boolean partial;
 
     /** Scans the remaining bytes of {@code bytes}; does not move its position. */
     public void scan(ByteBuffer bytes) {
-        for (int i = bytes.position(), end = bytes.limit(); i < end; i++) {
-            byte b = bytes.get(i);
-            if (b == '"' || !idle) {
-                next(b);
+        int i = bytes.position();
+        int end = bytes.limit();
+        while (i < end) {
+            if (field < 0 && !partial) {
+                while (i < end && bytes.get(i) != '"') {
+                    i++;
+                }
+                if (i + 1 < end && !mayFollowQuote(bytes.get(i + 1))) {
+                    i++; // a quote that starts no name: skip it too
+                    continue;
+                }
+                if (i == end) {
+                    return;
+                }
             }
+            next(bytes.get(i++));
         }
     }
 
     /** Scans {@code len} bytes of {@code bytes} from {@code offset}. */
     public void scan(byte[] bytes, int offset, int len) {
-        for (int i = offset, end = offset + len; i < end; i++) {
-            byte b = bytes[i];
-            if (b == '"' || !idle) {
-                next(b);
+        int i = offset;
+        int end = offset + len;
+        while (i < end) {
+            if (field < 0 && !partial) {
+                // Nothing can start but at a quote followed by a name's first letter: skip to one.
+                while (i < end && bytes[i] != '"') {
+                    i++;
+                }
+                if (i + 1 < end && !mayFollowQuote(bytes[i + 1])) {
+                    i++;
+                    continue;
+                }
+                if (i == end) {
+                    return;
+                }
             }
+            next(bytes[i++]);
         }
+    }
+
+    /** Returns whether {@code b} is the first letter of a name: {@code p}, {@code c} or {@code t}. */
+    private static boolean mayFollowQuote(byte b) {
+        return b == 'p' || b == 'c' || b == 't';
     }
 
     /** Returns whether a total was seen. */
@@ -69,6 +99,11 @@ public final class UsageScanner {
         return values[1];
     }
 
+    /** Returns the prompt tokens read from cache ({@code prompt_tokens_details.cached_tokens}), or -1. */
+    public long cachedTokens() {
+        return values[3];
+    }
+
     /** Returns the total tokens (prompt plus completion when no total was sent), or -1. */
     public long totalTokens() {
         if (values[2] >= 0) {
@@ -78,13 +113,10 @@ public final class UsageScanner {
     }
 
     private void next(byte b) {
-        idle = false;
-        if (field >= 0) {
-            if (value(b)) {
-                return;
-            }
+        if (field >= 0 && value(b)) {
+            return;
         }
-        boolean partial = false;
+        boolean any = false;
         for (int f = 0; f < NAMES.length; f++) {
             byte[] name = NAMES[f];
             int m = matched[f];
@@ -99,9 +131,9 @@ public final class UsageScanner {
                 m = b == name[0] ? 1 : 0;
             }
             matched[f] = m;
-            partial |= m != 0;
+            any |= m > 0;
         }
-        idle = field < 0 && !partial;
+        partial = any;
     }
 
     /** Reads {@code :} and the digits after a field name; returns whether {@code b} was consumed. */

@@ -1,5 +1,6 @@
 package dev.detour.config;
 
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -11,36 +12,53 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Binds the sections the filter chain reads: {@code auth}, {@code clients}, {@code limits},
- * {@code policies} and {@code filters}. Collects problems like the rest of the binder.
+ * {@code policies}, {@code budgets} and {@code filters}. Collects problems like the rest of the binder.
  */
 final class ChainBinder {
 
     /** The built-in filters that YAML may enable, disable or reorder. */
-    static final List<String> FILTER_NAMES = List.of("auth", "policy", "rate-limit");
+    static final List<String> FILTER_NAMES = List.of("auth", "policy", "budget", "rate-limit");
     static final List<String> OVERRIDABLE = List.of("user", "session", "priority", "tier");
     static final List<String> PRIORITIES = List.of("critical", "interactive", "batch");
 
     private static final Map<String, LimitConfig.Scope> SCOPES = new LinkedHashMap<>();
+    private static final Map<String, BudgetConfig.Scope> BUDGET_SCOPES = new LinkedHashMap<>();
+    private static final Map<String, BudgetConfig.Period> PERIODS = new LinkedHashMap<>();
+    /** Whole USD up to twelve digits and at most six decimals: micro-dollars, well inside a long. */
+    private static final Pattern USD = Pattern.compile("\\d{1,12}(\\.\\d{1,6})?");
+    private static final Pattern COUNT = Pattern.compile("\\d{1,18}");
 
     static {
         for (LimitConfig.Scope s : LimitConfig.Scope.values()) {
             SCOPES.put(s.yamlName(), s);
         }
+        for (BudgetConfig.Scope s : BudgetConfig.Scope.values()) {
+            BUDGET_SCOPES.put(s.yamlName(), s);
+        }
+        for (BudgetConfig.Period p : BudgetConfig.Period.values()) {
+            PERIODS.put(p.yamlName(), p);
+        }
     }
 
     private final Map<String, Integer> limitNames = new HashMap<>();
+    private final Map<String, Integer> budgetNames = new HashMap<>();
+    private final Set<String> routeNames;
 
-    private ChainBinder() {
+    private ChainBinder(Set<String> routeNames) {
+        this.routeNames = routeNames;
     }
 
     /** Binds the chain sections of {@code document}; {@code routeNames} are the routes defined in the file. */
     static ChainConfig bind(YamlMapping document, Set<String> routeNames) {
-        ChainBinder b = new ChainBinder();
+        ChainBinder b = new ChainBinder(routeNames);
         AuthConfig auth = document.get("auth").map(ChainBinder::auth).orElseGet(AuthConfig::ofDefault);
+        List<BudgetConfig> budgets = document.get("budgets").map(n -> b.budgets(n, null)).orElseGet(List::of);
         List<ClientConfig> clients = document.get("clients").map(b::clients).orElseGet(List::of);
         List<LimitConfig> limits = document.get("limits").map(n -> b.limits(n, null)).orElseGet(List::of);
         List<PolicyConfig> policies = document.get("policies").map(n -> b.policies(n, routeNames))
@@ -51,7 +69,7 @@ final class ChainBinder {
                     "auth is enabled but no clients are configured: every request would get 401 (add clients, "
                     + "or set auth.enabled: false for local use)"));
         }
-        return new ChainConfig(auth, clients, limits, policies, filters);
+        return new ChainConfig(auth, clients, limits, policies, filters, budgets);
     }
 
     private static AuthConfig auth(YamlNode node) {
@@ -83,7 +101,7 @@ final class ChainBinder {
         List<KeyHash> hashes = new ArrayList<>();
         for (YamlNode item : node.asList().orElseGet(List::of)) {
             YamlMapping m = item.asMapping("name", "key-hash", "team", "tier", "allowed-models", "metadata",
-                                           "expires", "can-override", "limits");
+                                           "expires", "can-override", "limits", "budgets");
             Optional<String> name = m.require("name").flatMap(YamlNode::nonBlankString);
             name.ifPresent(n -> {
                 Integer first = names.putIfAbsent(n, m.get("name").get().line());
@@ -113,9 +131,11 @@ final class ChainBinder {
             }
             List<LimitConfig> limits = m.get("limits").map(n -> limits(n, LimitConfig.Scope.CLIENT))
                     .orElseGet(List::of);
+            List<BudgetConfig> budgets = m.get("budgets").map(n -> budgets(n, BudgetConfig.Scope.CLIENT))
+                    .orElseGet(List::of);
             if (name.isPresent() && hash.isPresent()) {
                 clients.add(new ClientConfig(name.get(), hash.get(), team, tier, allowed, metadata, expires,
-                                             canOverride, limits));
+                                             canOverride, limits, budgets));
             }
         }
         return clients;
@@ -153,6 +173,82 @@ final class ChainBinder {
             }
         }
         return limits;
+    }
+
+    /** Binds budgets; {@code forcedScope} is set for budgets nested in a client (always per that client). */
+    private List<BudgetConfig> budgets(YamlNode node, BudgetConfig.Scope forcedScope) {
+        List<BudgetConfig> budgets = new ArrayList<>();
+        for (YamlNode item : node.asList().orElseGet(List::of)) {
+            YamlMapping m = forcedScope == null
+                    ? item.asMapping("name", "scope", "match", "period", "spend", "tokens", "fallback-route")
+                    : item.asMapping("name", "period", "spend", "tokens", "fallback-route");
+            Optional<String> name = m.require("name").flatMap(YamlNode::nonBlankString);
+            name.ifPresent(n -> {
+                Integer first = budgetNames.putIfAbsent(n, m.get("name").get().line());
+                if (first != null) {
+                    m.get("name").get().report("duplicate budget " + YamlNode.quote(n) + " (first defined at line "
+                                               + first + ")");
+                }
+            });
+            Optional<BudgetConfig.Scope> scope = forcedScope != null ? Optional.of(forcedScope)
+                    : m.require("scope").flatMap(n -> n.oneOf(BUDGET_SCOPES));
+            Optional<BudgetConfig.Period> period = m.require("period").flatMap(n -> n.oneOf(PERIODS));
+            Optional<BigDecimal> spend = m.get("spend").flatMap(ChainBinder::usd);
+            OptionalLong tokens = m.get("tokens").map(ChainBinder::count).orElse(OptionalLong.empty());
+            if (m.get("spend").isEmpty() && m.get("tokens").isEmpty()) {
+                item.report("expected spend, tokens or both");
+                continue;
+            }
+            Optional<String> fallback = m.get("fallback-route").flatMap(n -> n.nonBlankString().flatMap(route -> {
+                if (!routeNames.contains(route)) {
+                    n.report("unknown route " + YamlNode.quote(route) + " (known: " + String.join(", ", routeNames)
+                             + ")");
+                    return Optional.empty();
+                }
+                return Optional.of(route);
+            }));
+            Match match = m.get("match").map(ChainBinder::match).orElse(Match.ANY);
+            boolean complete = (m.get("spend").isEmpty() || spend.isPresent())
+                               && (m.get("tokens").isEmpty() || tokens.isPresent())
+                               && (m.get("fallback-route").isEmpty() || fallback.isPresent());
+            if (name.isPresent() && scope.isPresent() && period.isPresent() && complete) {
+                budgets.add(new BudgetConfig(name.get(), scope.get(), period.get(), spend, tokens, fallback, match));
+            }
+        }
+        return budgets;
+    }
+
+    /** Returns an amount of USD above 0 with at most six decimals (a micro-dollar), e.g. {@code 500} or {@code 0.25}. */
+    private static Optional<BigDecimal> usd(YamlNode node) {
+        Optional<String> text = node.string();
+        if (text.isEmpty()) {
+            return Optional.empty();
+        }
+        String t = text.get().trim();
+        if (USD.matcher(t).matches()) {
+            BigDecimal amount = new BigDecimal(t);
+            if (amount.signum() > 0) {
+                return Optional.of(amount);
+            }
+        }
+        node.report("expected an amount of USD above 0 with at most six decimals, such as 500 or 12.50, got "
+                    + YamlNode.quote(t));
+        return Optional.empty();
+    }
+
+    /** Returns a whole number of tokens from 1, as large as a long holds comfortably. */
+    private static OptionalLong count(YamlNode node) {
+        Optional<String> text = node.string();
+        if (text.isEmpty()) {
+            return OptionalLong.empty();
+        }
+        String t = text.get().trim().replace("_", "");
+        if (COUNT.matcher(t).matches() && Long.parseLong(t) >= 1) {
+            return OptionalLong.of(Long.parseLong(t));
+        }
+        node.report("expected a whole number of tokens from 1, such as 20000000 or 20_000_000, got "
+                    + YamlNode.quote(text.get()));
+        return OptionalLong.empty();
     }
 
     private static Optional<Bucket> bucket(YamlNode node) {

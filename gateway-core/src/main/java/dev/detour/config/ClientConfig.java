@@ -19,10 +19,11 @@ import java.util.Set;
  * @param expires       when the key stops working, or empty
  * @param canOverride   which context headers it may set: {@code user}, {@code session}, {@code priority}, {@code tier}
  * @param limits        limits that apply to this client only (scope client)
+ * @param budgets       budgets that apply to this client only (scope client)
  */
 public record ClientConfig(String name, KeyHash keyHash, String team, String tier, List<String> allowedModels,
                            Map<String, String> metadata, Optional<Instant> expires, Set<String> canOverride,
-                           List<LimitConfig> limits) {
+                           List<LimitConfig> limits, List<BudgetConfig> budgets) {
 
     public ClientConfig {
         Objects.requireNonNull(name, "name");
@@ -34,5 +35,13 @@ public record ClientConfig(String name, KeyHash keyHash, String team, String tie
         metadata = Map.copyOf(metadata);
         canOverride = Set.copyOf(canOverride);
         limits = List.copyOf(limits);
+        budgets = List.copyOf(budgets);
+    }
+
+    /** Returns a client without budgets of its own. */
+    public ClientConfig(String name, KeyHash keyHash, String team, String tier, List<String> allowedModels,
+                        Map<String, String> metadata, Optional<Instant> expires, Set<String> canOverride,
+                        List<LimitConfig> limits) {
+        this(name, keyHash, team, tier, allowedModels, metadata, expires, canOverride, limits, List.of());
     }
 }

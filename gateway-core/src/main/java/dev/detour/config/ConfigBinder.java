@@ -60,7 +60,7 @@ final class ConfigBinder {
     GatewayConfig bind(Node root) throws ConfigException {
         YamlMapping document = YamlNode.root(root, context)
                 .asMapping("server", "upstream", "logging", "providers", "routes", "auth", "clients", "limits",
-                           "policies", "filters", "models");
+                           "policies", "filters", "models", "budgets", "usage");
         ServerConfig server = document.get("server").map(this::server).orElseGet(ServerConfig::ofDefault);
         UpstreamConfig upstream = document.get("upstream").map(this::upstream).orElseGet(UpstreamConfig::ofDefault);
         LoggingConfig logging = document.get("logging").map(this::logging).orElseGet(LoggingConfig::ofDefault);
@@ -76,11 +76,40 @@ final class ConfigBinder {
         }
         ChainConfig chain = ChainBinder.bind(document, routeNames);
         List<ModelInfo> models = document.get("models").map(ModelsBinder::bind).orElseGet(List::of);
+        UsageConfig usage = document.get("usage").map(this::usage).orElseGet(UsageConfig::ofDefault);
         List<ConfigProblem> problems = context.problems();
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
-        return new GatewayConfig(context.source(), server, upstream, logging, providers, routes, chain, models);
+        return new GatewayConfig(context.source(), server, upstream, logging, providers, routes, chain, models,
+                                 usage);
+    }
+
+    /** Returns the path in {@code node}; whether the directory exists or can be made is checked at start-up. */
+    private static Optional<Path> directory(YamlNode node) {
+        return node.nonBlankString().flatMap(text -> {
+            try {
+                return Optional.of(Path.of(text.trim()));
+            } catch (java.nio.file.InvalidPathException e) {
+                node.report("expected a directory path, got " + YamlNode.quote(text) + " (" + e.getReason() + ")");
+                return Optional.empty();
+            }
+        });
+    }
+
+    private UsageConfig usage(YamlNode node) {
+        YamlMapping m = node.asMapping("data-dir", "flush-interval");
+        UsageConfig d = UsageConfig.ofDefault();
+        Optional<Path> dataDir = m.get("data-dir").flatMap(ConfigBinder::directory);
+        Duration flush = m.get("flush-interval").flatMap(n -> {
+            Optional<Duration> interval = n.duration();
+            if (interval.isPresent() && interval.get().compareTo(UsageConfig.MIN_FLUSH_INTERVAL) < 0) {
+                n.report("expected at least 100ms (a shorter interval mostly wears the disk)");
+                return Optional.empty();
+            }
+            return interval;
+        }).orElse(d.flushInterval());
+        return new UsageConfig(dataDir, flush);
     }
 
     private ServerConfig server(YamlNode node) {

@@ -17,6 +17,7 @@ import java.util.Objects;
  * @param chain     clients, limits, policies and the filter order
  * @param models    rows that correct or extend the built-in model catalog ({@code models} in YAML), complete and
  *                  in file order; see {@code dev.detour.catalog.ModelCatalog#withOverrides}
+ * @param usage     where usage accounting is persisted ({@code usage})
  */
 public record GatewayConfig(
         String source,
@@ -26,10 +27,12 @@ public record GatewayConfig(
         Map<String, ProviderConfig> providers,
         List<RouteConfig> routes,
         ChainConfig chain,
-        List<ModelInfo> models) {
+        List<ModelInfo> models,
+        UsageConfig usage) {
 
     public GatewayConfig {
         Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(usage, "usage");
         Objects.requireNonNull(server, "server");
         Objects.requireNonNull(upstream, "upstream");
         Objects.requireNonNull(logging, "logging");
@@ -51,9 +54,17 @@ public record GatewayConfig(
         this(source, server, upstream, logging, providers, routes, chain, List.of());
     }
 
+    /** Returns a config with usage kept in memory only. */
+    public GatewayConfig(String source, ServerConfig server, UpstreamConfig upstream, LoggingConfig logging,
+                         Map<String, ProviderConfig> providers, List<RouteConfig> routes, ChainConfig chain,
+                         List<ModelInfo> models) {
+        this(source, server, upstream, logging, providers, routes, chain, models, UsageConfig.ofDefault());
+    }
+
     /** Returns a copy listening on {@code port}. */
     public GatewayConfig withPort(int port) {
-        return new GatewayConfig(source, server.withPort(port), upstream, logging, providers, routes, chain, models);
+        return new GatewayConfig(source, server.withPort(port), upstream, logging, providers, routes, chain, models,
+                                 usage);
     }
 
 }

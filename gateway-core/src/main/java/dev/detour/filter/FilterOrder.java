@@ -10,6 +10,11 @@ public final class FilterOrder {
     public static final int AUTH = 100;
     /** Context resolution and policy matching (route mapping, admission). */
     public static final int POLICY = 150;
+    /**
+     * Spend and token budgets: after policy, whose context and route they match on, and before rate limits, so
+     * that a request refused for its budget takes nothing from a rate-limit bucket.
+     */
+    public static final int BUDGET = 175;
     /** Token-bucket rate limiting. */
     public static final int RATE_LIMIT = 200;
     /** The response cache. */

@@ -2,6 +2,7 @@ package dev.detour.filter;
 
 import dev.detour.api.Endpoint;
 import dev.detour.api.SniffedRequest;
+import dev.detour.catalog.Price;
 import dev.detour.routing.Route;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -42,6 +43,7 @@ public final class RequestContext {
     private String provider = "-";
     private String upstreamModel = "-";
     private String keyId = "-";
+    private Price price = Price.UNKNOWN;
     private int attempts;
     private long upstreamNanos = -1;
 
@@ -293,11 +295,25 @@ public final class RequestContext {
         return attempts;
     }
 
-    /** Records the start of an attempt at {@code providerName}/{@code model} with key {@code key}. */
+    /** Returns the list price of the upstream model of the last attempt, or {@link Price#UNKNOWN}. */
+    public Price price() {
+        return price;
+    }
+
+    /** Records the start of an attempt at {@code providerName}/{@code model} with key {@code key}, price unknown. */
     public void recordAttempt(String providerName, String model, String key) {
+        recordAttempt(providerName, model, key, Price.UNKNOWN);
+    }
+
+    /**
+     * Records the start of an attempt at {@code providerName}/{@code model} with key {@code key}; the usage of
+     * the request is charged at {@code modelPrice}.
+     */
+    public void recordAttempt(String providerName, String model, String key, Price modelPrice) {
         this.provider = providerName;
         this.upstreamModel = model;
         this.keyId = key;
+        this.price = Objects.requireNonNull(modelPrice, "modelPrice");
         this.attempts++;
     }
 

@@ -35,6 +35,15 @@ public interface ResponseTranslator {
      */
     void endStream(ByteSink out) throws StreamFailure;
 
+    /**
+     * Returns whether this translator only applies to answers that are event streams
+     * ({@code text/event-stream}), other answers passing through untouched: true for a filter over OpenAI's own
+     * dialect, false (the default) for a foreign dialect, whose every answer needs translating.
+     */
+    default boolean eventStreamsOnly() {
+        return false;
+    }
+
     /** A response that does not follow the provider's documented format. */
     final class TranslationException extends Exception {
         private static final long serialVersionUID = 1L;

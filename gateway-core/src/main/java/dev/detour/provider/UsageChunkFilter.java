@@ -32,6 +32,12 @@ public final class UsageChunkFilter implements ResponseTranslator {
         this.usage = usage;
     }
 
+    /** Returns true: an answer that is not an event stream has no usage chunk to keep from the client. */
+    @Override
+    public boolean eventStreamsOnly() {
+        return true;
+    }
+
     @Override
     public byte[] translateBody(byte[] upstreamBody) {
         return upstreamBody; // only streams are filtered

@@ -131,7 +131,7 @@ public final class DispatchFilter implements GatewayFilter {
     private void attempt(RequestContext ctx, Route route, AttemptLog log, String session, Target target,
                          PooledKey key, CompletableFuture<GatewayResponse> result) {
         log.sent(target, key);
-        ctx.recordAttempt(target.provider().name(), target.model(), key.id());
+        ctx.recordAttempt(target.provider().name(), target.model(), key.id(), target.price());
         KeyQuotas quotas = key.config().quotas();
         ctx.needsUsage(quotas.tokensPerMinute() > 0 || quotas.tokensPerDay() > 0);
         GatewayResponse.Full tooLong = ContextWindowCheck.check(ctx, target);

@@ -2,6 +2,7 @@ package dev.detour.routing;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.detour.catalog.ModelInfo;
+import dev.detour.catalog.Price;
 import dev.detour.config.BreakerConfig;
 import dev.detour.config.ProviderConfig;
 import dev.detour.config.ProviderType;
@@ -33,6 +34,7 @@ public final class Target {
     private final Map<String, Object> params;
     private final CircuitBreaker breaker;
     private final Optional<ModelInfo> modelInfo;
+    private final Price price;
     private final TargetStats stats;
 
     Target(ProviderConfig provider, KeyPool keys, String model, int weight, Map<String, Object> params,
@@ -65,6 +67,7 @@ public final class Target {
                        ? previous.breaker : new CircuitBreaker("target " + provider.name() + "/" + model, breaker);
         this.stats = previous != null ? previous.stats : new TargetStats();
         this.modelInfo = Objects.requireNonNull(modelInfo, "modelInfo");
+        this.price = Price.of(modelInfo);
     }
 
     /** Returns the share of traffic under the {@code weighted} strategy. */
@@ -83,6 +86,11 @@ public final class Target {
      */
     public Optional<ModelInfo> modelInfo() {
         return modelInfo;
+    }
+
+    /** Returns the list price of the upstream model, {@link Price#UNKNOWN} when the catalog does not know it. */
+    public Price price() {
+        return price;
     }
 
     /** Returns the circuit breaker of this target. */

@@ -62,6 +62,10 @@ public final class AccessLog {
           .append(" bytes_out=").append(e.bytesOut)
           .append(" latency_ms=").append(millis(e.latencyNanos))
           .append(" upstream_ms=").append(e.upstreamNanos < 0 ? "-" : millis(e.upstreamNanos))
+          .append(" prompt_tokens=").append(e.promptTokens < 0 ? "-" : Long.toString(e.promptTokens))
+          .append(" completion_tokens=").append(e.completionTokens < 0 ? "-" : Long.toString(e.completionTokens))
+          .append(" cached_tokens=").append(e.cachedTokens < 0 ? "-" : Long.toString(e.cachedTokens))
+          .append(" cost_usd=").append(e.costMicros < 0 ? "-" : usd(e.costMicros))
           .append(" outcome=").append(e.outcome);
         return sb.toString();
     }
@@ -104,6 +108,11 @@ public final class AccessLog {
         sb.append("\"bytes_out\":").append(e.bytesOut).append(',');
         sb.append("\"latency_ms\":").append(millis(e.latencyNanos)).append(',');
         sb.append("\"upstream_ms\":").append(e.upstreamNanos < 0 ? "null" : millis(e.upstreamNanos)).append(',');
+        sb.append("\"prompt_tokens\":").append(e.promptTokens < 0 ? "null" : Long.toString(e.promptTokens)).append(',');
+        sb.append("\"completion_tokens\":").append(e.completionTokens < 0 ? "null" : Long.toString(e.completionTokens))
+          .append(',');
+        sb.append("\"cached_tokens\":").append(e.cachedTokens < 0 ? "null" : Long.toString(e.cachedTokens)).append(',');
+        sb.append("\"cost_usd\":").append(e.costMicros < 0 ? "null" : usd(e.costMicros)).append(',');
         field(sb, "outcome", e.outcome);
         return sb.append('}').toString();
     }
@@ -112,6 +121,13 @@ public final class AccessLog {
         sb.append('"').append(name).append("\":\"");
         JsonStringEncoder.getInstance().quoteAsString(value == null ? "-" : value, sb);
         return sb.append('"');
+    }
+
+    /** Returns micro-dollars as USD with six decimals, e.g. {@code 0.000425}: exact, and a plain JSON number. */
+    private static String usd(long micros) {
+        long frac = micros % 1_000_000;
+        String digits = Long.toString(frac);
+        return micros / 1_000_000 + "." + "000000".substring(digits.length()) + digits;
     }
 
     private static String millis(long nanos) {
@@ -138,6 +154,13 @@ public final class AccessLog {
         public long bytesOut;
         public long latencyNanos;
         public long upstreamNanos = -1;
+        /** Tokens the provider reported, or -1 when none was called or it reported no usage. */
+        public long promptTokens = -1;
+        public long completionTokens = -1;
+        /** Prompt tokens read from the provider's cache, or -1 when not reported. */
+        public long cachedTokens = -1;
+        /** Cost at list price in micro-dollars, or -1 when there is no usage or the model has no price. */
+        public long costMicros = -1;
         /** {@code ok}, or how the exchange ended otherwise: {@code client_closed}, {@code upstream_broken}. */
         public String outcome = "ok";
     }

@@ -1,6 +1,7 @@
 package dev.detour.server;
 
 import dev.detour.auth.AdminAuth;
+import dev.detour.budget.BudgetFilter;
 import dev.detour.config.GatewayConfig;
 import dev.detour.filter.FilterPipeline;
 import dev.detour.ratelimit.RateLimitStats;
@@ -22,9 +23,11 @@ import java.util.Optional;
  * @param admin      who may call {@code /admin/*} (the config's {@code auth.admin-keys})
  * @param version    which config version this is
  * @param rateLimits the refusal counts of this version's rate-limit filter; empty when no limit is configured
+ * @param budgets    the budget filter of this version, for {@link BudgetFilter#states()}; empty without budgets
  */
 public record ActiveConfig(GatewayConfig config, RouteTable routes, FilterPipeline pipeline, AccessLog accessLog,
-                           AdminAuth admin, ConfigVersion version, Optional<RateLimitStats> rateLimits) {
+                           AdminAuth admin, ConfigVersion version, Optional<RateLimitStats> rateLimits,
+                           Optional<BudgetFilter> budgets) {
 
     public ActiveConfig {
         Objects.requireNonNull(config, "config");
@@ -34,5 +37,6 @@ public record ActiveConfig(GatewayConfig config, RouteTable routes, FilterPipeli
         Objects.requireNonNull(admin, "admin");
         Objects.requireNonNull(version, "version");
         Objects.requireNonNull(rateLimits, "rateLimits");
+        Objects.requireNonNull(budgets, "budgets");
     }
 }

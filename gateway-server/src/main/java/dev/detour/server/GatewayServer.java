@@ -1,6 +1,8 @@
 package dev.detour.server;
 
 import dev.detour.auth.KeyAuthFilter;
+import dev.detour.budget.BudgetFilter;
+import dev.detour.budget.BudgetState;
 import dev.detour.config.ChainConfig;
 import dev.detour.config.ClientConfig;
 import dev.detour.config.ConfigException;
@@ -30,6 +32,10 @@ import dev.detour.server.reload.RestartOnlyChange;
 import dev.detour.server.upstream.MockTransport;
 import dev.detour.server.upstream.UpstreamClient;
 import dev.detour.time.NanoClock;
+import dev.detour.usage.UsageFileException;
+import dev.detour.usage.UsageLedger;
+import dev.detour.usage.UsagePersistence;
+import dev.detour.usage.UsageRecorder;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -100,6 +106,13 @@ public final class GatewayServer implements AutoCloseable {
     private final ExecutorService reloader;
     private final AdminApi admin;
     private volatile ConfigWatcher watcher;
+    /**
+     * One usage ledger for the server's lifetime, like the buckets: budgets of every config version count in it,
+     * and it is what {@link UsagePersistence} saves. {@code usage.data-dir} is read at start-up only.
+     */
+    private final UsageLedger usage = new UsageLedger(NanoClock.SYSTEM);
+    private final UsageRecorder recorder = new UsageRecorder(usage);
+    private final UsagePersistence persistence;
     private final AtomicReference<ActiveConfig> active = new AtomicReference<>();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final ChannelGroup connections = new DefaultChannelGroup("detour-clients", GlobalEventExecutor.INSTANCE);
@@ -109,18 +122,29 @@ public final class GatewayServer implements AutoCloseable {
     private final AtomicInteger stopped = new AtomicInteger();
 
     private GatewayServer(GatewayConfig config, Optional<ConfigSource> source, Optional<String> sha256) {
+        try {
+            // First: a usage file that cannot be read stops start-up before any thread or socket exists.
+            this.persistence = UsagePersistence.open(config.usage(), usage);
+        } catch (UsageFileException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
         this.bound = config;
         this.source = source;
         this.reloads = new ConfigReloads(new ConfigVersion(1, sha256, source.map(ConfigSource::toString)
                                                                              .orElse(config.source()), Instant.now()));
-        ServerConfig sc = config.server();
-        this.transport = Transport.of(sc.transport());
-        this.bossGroup = transport.newEventLoopGroup(1, new DefaultThreadFactory("detour-accept"));
-        // One event loop per processor: a proxy's loops never block, so more would only add switching.
-        int ioThreads = sc.ioThreads() > 0 ? sc.ioThreads() : Runtime.getRuntime().availableProcessors();
-        this.workerGroup = transport.newEventLoopGroup(ioThreads, new DefaultThreadFactory("detour-io"));
-        this.upstream = new UpstreamClient(transport, config.upstream());
-        this.active.set(activate(config, null, reloads.current()));
+        try {
+            ServerConfig sc = config.server();
+            this.transport = Transport.of(sc.transport());
+            this.bossGroup = transport.newEventLoopGroup(1, new DefaultThreadFactory("detour-accept"));
+            // One event loop per processor: a proxy's loops never block, so more would only add switching.
+            int ioThreads = sc.ioThreads() > 0 ? sc.ioThreads() : Runtime.getRuntime().availableProcessors();
+            this.workerGroup = transport.newEventLoopGroup(ioThreads, new DefaultThreadFactory("detour-io"));
+            this.upstream = new UpstreamClient(transport, config.upstream());
+            this.active.set(activate(config, null, reloads.current()));
+        } catch (RuntimeException e) {
+            persistence.close();
+            throw e;
+        }
         this.reloader = Executors.newSingleThreadExecutor(new DefaultThreadFactory("detour-config-reload", true));
         this.admin = AdminApi.standard(this);
     }
@@ -166,6 +190,7 @@ public final class GatewayServer implements AutoCloseable {
         } catch (RuntimeException | InterruptedException e) {
             server.reloader.shutdownNow();
             server.shutdownGroups();
+            server.persistence.close();
             throw e;
         }
         return server;
@@ -189,13 +214,16 @@ public final class GatewayServer implements AutoCloseable {
                                    ? new KeyAuthFilter(chain.clients(), NanoClock.SYSTEM) : null);
         builtIns.put("policy", () -> new PolicyFilter(chain, routes));
         RateLimitFilter[] rateLimit = new RateLimitFilter[1];
+        BudgetFilter budgets = chain.hasBudgets() ? new BudgetFilter(chain, routes, usage, NanoClock.SYSTEM) : null;
+        builtIns.put("budget", () -> budgets);
         builtIns.put("rate-limit", () -> hasLimits(chain)
                                          ? rateLimit[0] = new RateLimitFilter(chain, buckets, NanoClock.SYSTEM) : null);
         FilterPipeline pipeline = ChainAssembly.build(config.chain(), builtIns,
                                                       new DispatchFilter(byType, NanoClock.SYSTEM, affinity));
         Optional<RateLimitStats> limitStats = Optional.ofNullable(rateLimit[0]).map(RateLimitFilter::stats);
         return new ActiveConfig(config, routes, pipeline, new AccessLog(config.logging()),
-                                new dev.detour.auth.AdminAuth(config.chain().auth().adminKeys()), version, limitStats);
+                                new dev.detour.auth.AdminAuth(config.chain().auth().adminKeys()), version, limitStats,
+                                Optional.ofNullable(budgets));
     }
 
     /**
@@ -400,6 +428,24 @@ public final class GatewayServer implements AutoCloseable {
         return admin;
     }
 
+    /**
+     * Returns the usage ledger: every request's tokens and cost per client, team, route, key and budget, for the
+     * current UTC day and month and since start ({@link UsageLedger#snapshot()} for admin views and metrics).
+     */
+    public UsageLedger usage() {
+        return usage;
+    }
+
+    /** Returns the recorder that counts each finished request into {@link #usage()}. Called by the handler. */
+    public UsageRecorder usageRecorder() {
+        return recorder;
+    }
+
+    /** Returns where every budget of the active config stands; empty when it has no budgets. */
+    public List<BudgetState> budgetStates() {
+        return active.get().budgets().map(BudgetFilter::states).orElseGet(List::of);
+    }
+
     /** Returns whether the gateway is bound with a loaded config and not shutting down. */
     public boolean ready() {
         return ready && !draining;
@@ -460,6 +506,8 @@ public final class GatewayServer implements AutoCloseable {
         }
         connections.close().awaitUninterruptibly();
         shutdownGroups();
+        // After the event loops: every request that finished has been counted, so the last write has it all.
+        persistence.close();
         LOG.info("Detour stopped");
     }
 

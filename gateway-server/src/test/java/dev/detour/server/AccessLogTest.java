@@ -54,4 +54,43 @@ class AccessLogTest {
         assertTrue(new ObjectMapper().readTree(AccessLog.toJson(e)).get("upstream_ms").isNull());
         assertTrue(AccessLog.toText(e).contains("upstream_ms=-"));
     }
+
+    @Test
+    void writesTokensAndCost() throws Exception {
+        AccessLog.Entry e = entry();
+        e.promptTokens = 1200;
+        e.completionTokens = 340;
+        e.cachedTokens = 1024;
+        e.costMicros = 6_400_025;
+
+        assertTrue(AccessLog.toText(e).contains(" upstream_ms=10.005 prompt_tokens=1200 completion_tokens=340 "
+                                                + "cached_tokens=1024 cost_usd=6.400025 outcome=ok"),
+                   AccessLog.toText(e));
+        JsonNode json = new ObjectMapper().readTree(AccessLog.toJson(e));
+        assertEquals(1200, json.get("prompt_tokens").asLong());
+        assertEquals(340, json.get("completion_tokens").asLong());
+        assertEquals(1024, json.get("cached_tokens").asLong());
+        assertEquals("6.400025", json.get("cost_usd").decimalValue().toPlainString());
+    }
+
+    @Test
+    void writesSmallCostsWithLeadingZeros() {
+        AccessLog.Entry e = entry();
+        e.promptTokens = 3;
+        e.completionTokens = 0;
+        e.costMicros = 42;
+
+        assertTrue(AccessLog.toText(e).contains(" cost_usd=0.000042 "), AccessLog.toText(e));
+    }
+
+    @Test
+    void writesNoUsageWhenNoneWasReported() throws Exception {
+        AccessLog.Entry e = entry();
+
+        assertTrue(AccessLog.toText(e).contains(" prompt_tokens=- completion_tokens=- cached_tokens=- cost_usd=- "),
+                   AccessLog.toText(e));
+        JsonNode json = new ObjectMapper().readTree(AccessLog.toJson(e));
+        assertTrue(json.get("prompt_tokens").isNull());
+        assertTrue(json.get("cost_usd").isNull());
+    }
 }

@@ -67,8 +67,18 @@ final class MessagesTranslator implements ResponseTranslator {
      * @param fallbackModel the model reported when the answer names none: the upstream model requested
      */
     MessagesTranslator(OpenAiWriter.Shape shape, boolean includeUsage, Clock clock, String fallbackModel) {
+        this(shape, includeUsage, clock, fallbackModel, null);
+    }
+
+    /**
+     * Creates a translator whose stream usage, when the client did not ask for it, goes to {@code usageOnly}.
+     *
+     * @param usageOnly where the usage chunk goes when the client did not ask for it; {@code null} for none
+     */
+    MessagesTranslator(OpenAiWriter.Shape shape, boolean includeUsage, Clock clock, String fallbackModel,
+                       ByteSink usageOnly) {
         this.shape = shape;
-        this.writer = new OpenAiWriter(shape, includeUsage);
+        this.writer = new OpenAiWriter(shape, includeUsage, usageOnly);
         this.clock = clock;
         this.fallbackModel = fallbackModel;
     }

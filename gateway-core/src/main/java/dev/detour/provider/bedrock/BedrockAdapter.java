@@ -80,8 +80,11 @@ public final class BedrockAdapter implements ProviderAdapter {
             case CHAT_COMPLETIONS:
                 body = ConverseRequests.translate(request);
                 path = modelPath + (stream ? "/converse-stream" : "/converse");
+                boolean includeUsage = ConverseRequests.includeUsage(request);
                 translator = new ConverseTranslator(newCompletionId(), clock.instant().getEpochSecond(), clientModel,
-                                                    ConverseRequests.includeUsage(request));
+                                                    includeUsage,
+                                                    stream && !includeUsage && ctx.needsUsage() ? ctx.usage()::scan
+                                                                                                : null);
                 break;
             case EMBEDDINGS:
                 body = TitanEmbeddings.request(request);

@@ -42,6 +42,7 @@ final class ConverseTranslator implements ResponseTranslator {
     private final long created;
     private final String model;
     private final boolean includeUsage;
+    private final ByteSink usageOnly;
     private final ChunkBuffer buffer = new ChunkBuffer(256);
     /** Converse content block index to OpenAI tool-call index: text blocks take no tool-call index. */
     private final Map<Integer, Integer> toolIndexByBlock = new HashMap<>(4);
@@ -61,6 +62,16 @@ final class ConverseTranslator implements ResponseTranslator {
      * @param includeUsage whether the client asked for the usage chunk
      */
     ConverseTranslator(String id, long created, String model, boolean includeUsage) {
+        this(id, created, model, includeUsage, null);
+    }
+
+    /**
+     * Creates a translator whose stream usage, when the client did not ask for it, goes to {@code usageOnly}.
+     *
+     * @param usageOnly where the usage chunk goes when the client did not ask for it; {@code null} for none
+     */
+    ConverseTranslator(String id, long created, String model, boolean includeUsage, ByteSink usageOnly) {
+        this.usageOnly = usageOnly;
         this.id = Objects.requireNonNull(id, "id");
         this.created = created;
         this.model = Objects.requireNonNull(model, "model");
@@ -160,7 +171,7 @@ final class ConverseTranslator implements ResponseTranslator {
                                     "The provider's stream ended before its messageStop event; the answer is "
                                     + "incomplete.");
         }
-        if (includeUsage && usage != null) {
+        if ((includeUsage || usageOnly != null) && usage != null) {
             try (JsonGenerator g = startEvent()) {
                 g.writeStartObject();
                 writeHead(g);
@@ -171,7 +182,7 @@ final class ConverseTranslator implements ResponseTranslator {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            endEvent(out);
+            endEvent(includeUsage ? out : usageOnly);
         }
         out.write(DONE);
     }

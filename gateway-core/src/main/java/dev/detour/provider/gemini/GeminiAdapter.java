@@ -70,7 +70,8 @@ public final class GeminiAdapter implements ProviderAdapter {
             path = base + (stream ? ":streamGenerateContent?alt=sse" : ":generateContent");
             boolean includeUsage = request.path("stream_options").path("include_usage").asBoolean(false);
             translator = new GenerateTranslator(chat ? GenerateTranslator.Mode.CHAT : GenerateTranslator.Mode.TEXT,
-                                                clientModel, ctx.requestId(), created, includeUsage, clock);
+                                                clientModel, ctx.requestId(), created, includeUsage, clock,
+                                                stream && !includeUsage && ctx.needsUsage() ? ctx.usage()::scan : null);
         }
         Headers.Builder headers = Headers.builder()
                 .add("content-type", "application/json")

@@ -52,6 +52,7 @@ final class GenerateTranslator implements ResponseTranslator {
     private final String requestId;
     private final long created;
     private final boolean includeUsage;
+    private final ByteSink usageOnly;
     private final Clock clock;
 
     // Stream state.
@@ -76,6 +77,17 @@ final class GenerateTranslator implements ResponseTranslator {
      * @param clock        the clock for reset hints of errors reported inside a stream
      */
     GenerateTranslator(Mode mode, String model, String requestId, long created, boolean includeUsage, Clock clock) {
+        this(mode, model, requestId, created, includeUsage, clock, null);
+    }
+
+    /**
+     * Creates a translator whose stream usage, when the client did not ask for it, goes to {@code usageOnly}.
+     *
+     * @param usageOnly where the usage chunk goes when the client did not ask for it; {@code null} for none
+     */
+    GenerateTranslator(Mode mode, String model, String requestId, long created, boolean includeUsage, Clock clock,
+                       ByteSink usageOnly) {
+        this.usageOnly = usageOnly;
         this.mode = mode;
         this.model = model;
         this.requestId = requestId;
@@ -170,8 +182,8 @@ final class GenerateTranslator implements ResponseTranslator {
                 textChunk(gen, "", finish);
             }
         });
-        if (includeUsage) {
-            writeEvent(out, gen -> {
+        if (includeUsage || usageOnly != null) {
+            writeEvent(includeUsage ? out : usageOnly, gen -> {
                 gen.writeStartObject();
                 head(gen, chunkObject());
                 gen.writeArrayFieldStart("choices");

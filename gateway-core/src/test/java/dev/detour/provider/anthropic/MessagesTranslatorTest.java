@@ -1,5 +1,6 @@
 package dev.detour.provider.anthropic;
 
+import dev.detour.api.UsageScanner;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -235,5 +236,25 @@ class MessagesTranslatorTest {
 
     private static byte[] utf8Bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void givesTheUsageToDetourAloneWhenTheClientDidNotAskForIt() throws Exception {
+        byte[] upstream = Fixtures.bytes("streams/tool-use-with-usage.anthropic.sse");
+        UsageScanner usage = new UsageScanner();
+
+        String withSink = feed(new MessagesTranslator(OpenAiWriter.Shape.CHAT, false, CLOCK, "claude-sonnet-4-5",
+                                                      usage::scan), upstream, new int[0]);
+
+        String clientSees = feed(new MessagesTranslator(OpenAiWriter.Shape.CHAT, false, CLOCK, "claude-sonnet-4-5"),
+                                 upstream, new int[0]);
+        assertEquals(clientSees, withSink, "the client's stream is the same");
+        UsageScanner golden = new UsageScanner();
+        byte[] expected = Fixtures.bytes("streams/tool-use-with-usage.openai.sse");
+        golden.scan(expected, 0, expected.length);
+        assertTrue(golden.found());
+        assertEquals(golden.promptTokens(), usage.promptTokens());
+        assertEquals(golden.completionTokens(), usage.completionTokens());
+        assertEquals(golden.cachedTokens(), usage.cachedTokens());
     }
 }

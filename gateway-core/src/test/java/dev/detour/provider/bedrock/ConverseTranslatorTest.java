@@ -1,5 +1,6 @@
 package dev.detour.provider.bedrock;
 
+import dev.detour.api.UsageScanner;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -225,5 +226,25 @@ class ConverseTranslatorTest {
 
     private static JsonNode tree(String json) {
         return BedrockFixtures.tree(json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void givesTheUsageToDetourAloneWhenTheClientDidNotAskForIt() throws Exception {
+        JsonNode fixture = BedrockFixtures.json("streams/text.events.json");
+        byte[] stream = frames(fixture);
+        UsageScanner usage = new UsageScanner();
+        ConverseTranslator translator = new ConverseTranslator(ID, CREATED, "claude", false, usage::scan);
+        BedrockFixtures.Collector out = new BedrockFixtures.Collector();
+
+        translator.translateStream(ByteBuffer.wrap(stream), out);
+        translator.endStream(out);
+
+        assertEquals(translate(false, stream, stream.length), out.text(), "the client's stream is the same");
+        UsageScanner golden = new UsageScanner();
+        byte[] withUsage = translate(true, stream, stream.length).getBytes(StandardCharsets.UTF_8);
+        golden.scan(withUsage, 0, withUsage.length);
+        assertTrue(golden.found());
+        assertEquals(golden.promptTokens(), usage.promptTokens());
+        assertEquals(golden.completionTokens(), usage.completionTokens());
     }
 }

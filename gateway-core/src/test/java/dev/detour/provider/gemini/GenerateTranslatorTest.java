@@ -1,5 +1,6 @@
 package dev.detour.provider.gemini;
 
+import dev.detour.api.UsageScanner;
 import static dev.detour.provider.gemini.GeminiFixtures.assertJsonEquals;
 import static dev.detour.provider.gemini.GeminiFixtures.assertSseEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -205,5 +206,23 @@ class GenerateTranslatorTest {
             return i;
         }
         return fail("no " + needle);
+    }
+
+    @Test
+    void givesTheUsageToDetourAloneWhenTheClientDidNotAskForIt() throws Exception {
+        byte[] upstream = GeminiFixtures.bytes("streams/chat-text.gemini.sse");
+        UsageScanner usage = new UsageScanner();
+
+        String out = feed(new GenerateTranslator(GenerateTranslator.Mode.CHAT, "flash", "req_test", 1_763_700_000L,
+                                                 false, GeminiFixtures.CLOCK, usage::scan), upstream, new int[0]);
+
+        assertSseEquals(GeminiFixtures.text("streams/chat-text.openai.sse"), out, "chat-text");
+        UsageScanner golden = new UsageScanner();
+        byte[] expected = GeminiFixtures.bytes("streams/chat-text-usage.openai.sse");
+        golden.scan(expected, 0, expected.length);
+        assertTrue(golden.found());
+        assertEquals(golden.promptTokens(), usage.promptTokens());
+        assertEquals(golden.completionTokens(), usage.completionTokens());
+        assertEquals(golden.totalTokens(), usage.totalTokens());
     }
 }

@@ -20,6 +20,7 @@ import dev.detour.server.ServerAttributes;
 import dev.detour.server.HeaderMaps;
 import dev.detour.server.admin.AdminRequest;
 import dev.detour.server.upstream.ClientRelay;
+import dev.detour.usage.RequestUsage;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -349,6 +350,9 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
             rctx = new RequestContext(requestId, endpoint, name -> request.headers().get(name),
                                       new ByteBufRequestBody(request.content()), sniffed, route, executor,
                                       startNanos);
+            // Usage is always accounted (per client, team, route and key, and for budgets): read it from every
+            // answer, and ask providers for a stream's usage the client did not ask for.
+            rctx.needsUsage(true);
             rctx.attr(ServerAttributes.EVENT_LOOP, ctx.channel().eventLoop());
             rctx.attr(ServerAttributes.BODY, request.content());
             active.pipeline().execute(rctx).whenComplete((response, error) -> {
@@ -514,6 +518,18 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
             }
             if (rctx != null) {
                 rctx.complete();
+                RequestUsage used;
+                try {
+                    used = server.usageRecorder().record(rctx);
+                } catch (RuntimeException e) {
+                    // A bug in accounting must not keep the exchange from finishing (buffer, next request).
+                    LOG.error("request {}: counting its usage failed", requestId, e);
+                    used = RequestUsage.NONE;
+                }
+                log.promptTokens = used.promptTokens();
+                log.completionTokens = used.completionTokens();
+                log.cachedTokens = used.cachedTokens();
+                log.costMicros = used.costMicros();
                 log.client = rctx.caller().client();
                 log.policy = rctx.policy();
                 log.provider = rctx.provider();

@@ -92,7 +92,8 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
     private final ByteBuf body;
     private final CompletableFuture<GatewayResponse> result;
     private final TimeoutsConfig timeouts;
-    private final ResponseTranslator translator;
+    /** The answer's translator, or {@code null}; dropped for an answer it does not apply to. Event loop only. */
+    private ResponseTranslator translator;
 
     private State state = State.CONNECTING;
     private Channel channel;
@@ -282,6 +283,10 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
         headers = copyHeaders(response.headers());
         if (code >= 200 && code < 300) {
             String type = response.headers().get(HttpHeaderNames.CONTENT_TYPE);
+            if (translator != null && translator.eventStreamsOnly()
+                && (type == null || !type.regionMatches(true, 0, "text/event-stream", 0, 17))) {
+                translator = null; // e.g. a usage-chunk filter, and the provider did not answer with a stream
+            }
             if (translator != null) {
                 eventStream = request.stream();
                 headers = translatedHeaders(headers, eventStream);
