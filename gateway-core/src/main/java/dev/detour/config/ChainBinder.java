@@ -20,7 +20,7 @@ import java.util.Set;
 final class ChainBinder {
 
     /** The built-in filters that YAML may enable, disable or reorder. */
-    static final List<String> FILTER_NAMES = List.of("auth", "policy", "rate-limit");
+    static final List<String> FILTER_NAMES = List.of("auth", "policy", "rate-limit", "cache");
     static final List<String> OVERRIDABLE = List.of("user", "session", "priority", "tier");
     static final List<String> PRIORITIES = List.of("critical", "interactive", "batch");
 

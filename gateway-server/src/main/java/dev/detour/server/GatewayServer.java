@@ -1,6 +1,8 @@
 package dev.detour.server;
 
 import dev.detour.auth.KeyAuthFilter;
+import dev.detour.cache.CacheFilter;
+import dev.detour.cache.ResponseCache;
 import dev.detour.config.ChainConfig;
 import dev.detour.config.ClientConfig;
 import dev.detour.config.GatewayConfig;
@@ -62,6 +64,11 @@ public final class GatewayServer implements AutoCloseable {
      * scope value and its size, so a reload keeps the buckets of limits it did not change.
      */
     private final BucketStore buckets = BucketStore.newLocal(NanoClock.SYSTEM);
+    /**
+     * One response cache for the server's lifetime, like the buckets: a reload keeps its entries (keys name
+     * the route and its targets, so a changed route does not serve old answers) and applies a new size bound.
+     */
+    private final ResponseCache cache;
     private final AtomicReference<ActiveConfig> active = new AtomicReference<>();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final ChannelGroup connections = new DefaultChannelGroup("detour-clients", GlobalEventExecutor.INSTANCE);
@@ -78,6 +85,7 @@ public final class GatewayServer implements AutoCloseable {
         int ioThreads = sc.ioThreads() > 0 ? sc.ioThreads() : Runtime.getRuntime().availableProcessors();
         this.workerGroup = transport.newEventLoopGroup(ioThreads, new DefaultThreadFactory("detour-io"));
         this.upstream = new UpstreamClient(transport, config.upstream());
+        this.cache = ResponseCache.newCache(config.cache().maxSize(), NanoClock.SYSTEM);
         this.active.set(activate(config));
     }
 
@@ -111,6 +119,8 @@ public final class GatewayServer implements AutoCloseable {
         builtIns.put("policy", () -> new PolicyFilter(chain, routes));
         builtIns.put("rate-limit", () -> hasLimits(chain)
                                          ? new RateLimitFilter(chain, buckets, NanoClock.SYSTEM) : null);
+        cache.resize(config.cache().maxSize());
+        builtIns.put("cache", () -> CacheFilter.of(config, cache).orElse(null));
         FilterPipeline pipeline = ChainAssembly.build(config.chain(), builtIns,
                                                       new DispatchFilter(byType, NanoClock.SYSTEM));
         return new ActiveConfig(config, routes, pipeline, new AccessLog(config.logging()),
@@ -178,6 +188,11 @@ public final class GatewayServer implements AutoCloseable {
     /** Returns the bound port. */
     public int port() {
         return address().getPort();
+    }
+
+    /** Returns the response cache, whose {@link ResponseCache#stats()} metrics and admin views publish. */
+    public ResponseCache cache() {
+        return cache;
     }
 
     /** Returns the transport in use. */

@@ -2,6 +2,7 @@ package dev.detour.server.upstream;
 
 import dev.detour.config.TimeoutsConfig;
 import dev.detour.filter.GatewayResponse;
+import dev.detour.filter.GatewayResponse.BodyObserver;
 import dev.detour.filter.Headers;
 import dev.detour.filter.RequestContext;
 import dev.detour.provider.ResponseTranslator;
@@ -118,6 +119,8 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
     private boolean needsFlush;
     private boolean paused;
     private long bytes;
+    /** Who sees the relayed bytes (the response cache), or {@code null}; set to null once told how it ended. */
+    private BodyObserver observer;
 
     UpstreamExchange(UpstreamClient client, RequestContext ctx, UpstreamRequest request, EventLoop loop, ByteBuf body,
                      CompletableFuture<GatewayResponse> result) {
@@ -474,6 +477,15 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
     }
 
     @Override
+    public boolean observe(BodyObserver newObserver) {
+        if (state != State.PENDING_RELAY) {
+            return false; // too late: part of the body may be gone already
+        }
+        observer = observer == null ? newObserver : BodyObserver.both(observer, newObserver);
+        return true;
+    }
+
+    @Override
     public void start(ChannelHandlerContext client, Listener relayListener) {
         if (state != State.PENDING_RELAY) {
             return; // cancelled meanwhile
@@ -514,12 +526,17 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
                 ctx.usage().scan(data.nioBuffer());
             }
         }
+        if (observer != null && data.isReadable()) {
+            // Before the write: once written, the buffer belongs to the client pipeline.
+            showObserver(data);
+        }
         if (content instanceof LastHttpContent) {
             state = State.DONE;
             cancelTimers();
             ChannelFuture last = clientCtx.writeAndFlush(content);
             needsFlush = false;
             releaseConnection();
+            endObserver(true);
             listener.relayCompleted(last, bytes);
             return;
         }
@@ -606,8 +623,36 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
         }
     }
 
+    private void showObserver(ByteBuf data) {
+        int count = data.nioBufferCount();
+        if (count == 1) {
+            observer.onChunk(data.nioBuffer().asReadOnlyBuffer());
+        } else if (count > 1) {
+            for (ByteBuffer part : data.nioBuffers()) {
+                observer.onChunk(part.asReadOnlyBuffer());
+            }
+        } else {
+            observer.onChunk(ByteBuffer.wrap(ByteBufUtil.getBytes(data)).asReadOnlyBuffer());
+        }
+    }
+
+    /** Tells the observer, if any, how the relay ended; once. */
+    private void endObserver(boolean complete) {
+        BodyObserver o = observer;
+        if (o == null) {
+            return;
+        }
+        observer = null;
+        if (complete) {
+            o.onComplete();
+        } else {
+            o.onAbort();
+        }
+    }
+
     private void breakRelay(String reason) {
         state = State.DONE;
+        endObserver(false);
         if (needsFlush) {
             needsFlush = false;
             clientCtx.flush();
@@ -641,6 +686,7 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
     }
 
     private void release() {
+        endObserver(false);
         cancelTimers();
         if (errorBody != null) {
             errorBody.release();
