@@ -57,10 +57,11 @@ class CacheFilterTest {
 
     @Test
     void treatsEquivalentBodiesAsTheSameRequest() throws Exception {
-        send(request().body("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":1}"));
+        send(request().body("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                            + "\"temperature\":1}"));
 
-        GatewayResponse r = send(request().body("{ \"temperature\": 1.0, \"user\": \"u7\", \"messages\": [ {\"content\": "
-                                                + "\"hi\", \"role\": \"user\"} ], \"model\": \"m\" }"));
+        GatewayResponse r = send(request().body("{ \"temperature\": 1.0, \"user\": \"u7\", \"messages\": [ "
+                                                + "{\"content\": \"hi\", \"role\": \"user\"} ], \"model\": \"m\" }"));
 
         assertEquals("HIT", r.headers().get(CacheFilter.HEADER));
     }

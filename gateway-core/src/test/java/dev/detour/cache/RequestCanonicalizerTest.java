@@ -61,7 +61,8 @@ class RequestCanonicalizerTest {
 
     @Test
     void keepsNestedFieldsWithIgnoredNames() throws IOException {
-        assertNotEquals(canonical("{\"messages\":[{\"user\":\"a\"}]}"), canonical("{\"messages\":[{\"user\":\"b\"}]}"));
+        assertNotEquals(canonical("{\"messages\":[{\"user\":\"a\"}]}"),
+                        canonical("{\"messages\":[{\"user\":\"b\"}]}"));
     }
 
     @Test
@@ -81,7 +82,8 @@ class RequestCanonicalizerTest {
         assertNotEquals(base, key(Endpoint.CHAT_COMPLETIONS, "team:b", "r", "{\"messages\":[]}"));
         assertNotEquals(base, key(Endpoint.CHAT_COMPLETIONS, "team:a", "r2", "{\"messages\":[]}"));
         // Length prefixes: moving a byte from one part to the next is another key.
-        assertNotEquals(key(Endpoint.CHAT_COMPLETIONS, "ab", "c", "{}"), key(Endpoint.CHAT_COMPLETIONS, "a", "bc", "{}"));
+        assertNotEquals(key(Endpoint.CHAT_COMPLETIONS, "ab", "c", "{}"),
+                        key(Endpoint.CHAT_COMPLETIONS, "a", "bc", "{}"));
     }
 
     static CacheKey key(Endpoint endpoint, String scope, String route, String body) throws IOException {
@@ -90,6 +92,7 @@ class RequestCanonicalizerTest {
     }
 
     private static String canonical(String json) throws IOException {
-        return new String(RequestCanonicalizer.canonical(json.getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8);
+        return new String(RequestCanonicalizer.canonical(json.getBytes(StandardCharsets.UTF_8)),
+                          StandardCharsets.UTF_8);
     }
 }

@@ -33,7 +33,8 @@ class SingleFlightTest {
     void givesFollowersTheLeadersAnswerAndEndsTheFlight() throws IOException {
         CacheKey key = ResponseCacheTest.key(1);
         SingleFlight.Seat lead = flights.join(key);
-        CompletableFuture<CachedAnswer> waiting = flights.await(flights.join(key).flight(), clock.executor(), 1_000_000);
+        CompletableFuture<CachedAnswer> waiting = flights.await(flights.join(key).flight(), clock.executor(),
+                                                                 1_000_000);
         CachedAnswer answer = new CachedAnswer(Endpoint.CHAT_COMPLETIONS, new byte[1], true, 0, 1, 0);
 
         flights.land(key, lead.flight(), answer);
@@ -48,7 +49,8 @@ class SingleFlightTest {
     void releasesFollowersWithNothingWhenTheLeaderStoredNothing() throws IOException {
         CacheKey key = ResponseCacheTest.key(1);
         SingleFlight.Seat lead = flights.join(key);
-        CompletableFuture<CachedAnswer> waiting = flights.await(flights.join(key).flight(), clock.executor(), 1_000_000);
+        CompletableFuture<CachedAnswer> waiting = flights.await(flights.join(key).flight(), clock.executor(),
+                                                                 1_000_000);
 
         flights.land(key, lead.flight(), null);
         flights.land(key, lead.flight(), null);
@@ -61,7 +63,8 @@ class SingleFlightTest {
     void releasesAFollowerWhenItsWaitTimesOut() throws IOException {
         CacheKey key = ResponseCacheTest.key(1);
         SingleFlight.Seat lead = flights.join(key);
-        CompletableFuture<CachedAnswer> waiting = flights.await(flights.join(key).flight(), clock.executor(), 5_000_000);
+        CompletableFuture<CachedAnswer> waiting = flights.await(flights.join(key).flight(), clock.executor(),
+                                                                 5_000_000);
 
         clock.advanceMillis(4);
         assertFalse(waiting.isDone());

@@ -65,7 +65,8 @@ class StreamAssemblerTest {
 
     @Test
     void assemblesSeveralChoicesByIndex() throws IOException {
-        String stream = event("{\"index\":1,\"delta\":{\"role\":\"assistant\",\"content\":\"B\"},\"finish_reason\":null}")
+        String stream = event("{\"index\":1,\"delta\":{\"role\":\"assistant\",\"content\":\"B\"},"
+                              + "\"finish_reason\":null}")
                         + event("{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"A\"},"
                                 + "\"finish_reason\":null}")
                         + event("{\"index\":0,\"delta\":{\"content\":\"a\"},\"finish_reason\":\"stop\"}")
@@ -84,7 +85,8 @@ class StreamAssemblerTest {
         String stream = event("{\"index\":0,\"delta\":{\"reasoning_content\":\"think \"},\"logprobs\":{\"content\":"
                               + "[{\"token\":\"x\",\"logprob\":-1}]},\"finish_reason\":null}")
                         + event("{\"index\":0,\"delta\":{\"reasoning_content\":\"more\",\"refusal\":\"No.\"},"
-                                + "\"logprobs\":{\"content\":[{\"token\":\"y\",\"logprob\":-2}]},\"finish_reason\":null}")
+                                + "\"logprobs\":{\"content\":[{\"token\":\"y\",\"logprob\":-2}]},"
+                                + "\"finish_reason\":null}")
                         + event("{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}");
 
         JsonNode answer = assemble(stream, 5);

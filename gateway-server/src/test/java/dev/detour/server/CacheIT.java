@@ -88,7 +88,8 @@ class CacheIT {
         String body = chat("cached", prompt());
 
         HttpResponse<String> first = post(ALICE, "/v1/chat/completions", body);
-        HttpResponse<String> second = post(ALICE, "/v1/chat/completions", body.replaceFirst("\\{", "{ \"user\": \"u1\", "));
+        String sameQuestion = body.replaceFirst("\\{", "{ \"user\": \"u1\", ");
+        HttpResponse<String> second = post(ALICE, "/v1/chat/completions", sameQuestion);
 
         assertEquals(200, first.statusCode(), first.body());
         assertEquals("MISS", header(first, "x-detour-cache"));
