@@ -42,7 +42,7 @@ class CacheSingleFlightIT {
         upstream = new WireMockServer(wireMockConfig().dynamicPort().containerThreads(CLIENTS + 10));
         upstream.start();
         upstream.stubFor(post(urlEqualTo("/v1/chat/completions")).willReturn(aResponse()
-                .withHeader("content-type", "application/json").withBody(ANSWER).withFixedDelay(1500)));
+                .withHeader("content-type", "application/json").withBody(ANSWER).withFixedDelay(500)));
         gateway = TestGateway.start("""
                 providers:
                   openai:

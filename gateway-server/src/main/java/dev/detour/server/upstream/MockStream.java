@@ -105,8 +105,8 @@ final class MockStream implements ClientRelay {
 
     private void finish() {
         done = true;
+        endObserver(true); // before the last write, as UpstreamExchange does
         ChannelFuture last = client.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
-        endObserver(true);
         listener.relayCompleted(last, bytes);
     }
 

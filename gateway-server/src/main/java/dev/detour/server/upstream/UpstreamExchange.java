@@ -533,10 +533,11 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
         if (content instanceof LastHttpContent) {
             state = State.DONE;
             cancelTimers();
+            // Before the last write: a client that repeats the request once it has the answer finds it stored.
+            endObserver(true);
             ChannelFuture last = clientCtx.writeAndFlush(content);
             needsFlush = false;
             releaseConnection();
-            endObserver(true);
             listener.relayCompleted(last, bytes);
             return;
         }
