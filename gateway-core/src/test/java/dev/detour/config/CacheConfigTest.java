@@ -106,6 +106,19 @@ class CacheConfigTest {
     }
 
     @Test
+    void refusesACacheFilterBeforeAuthOrPolicy() {
+        ConfigException e = assertThrows(ConfigException.class, () -> parse(BASE + """
+                filters:
+                  - name: cache
+                    order: 120
+                """));
+
+        assertEquals(1, e.problems().size(), e.problems().toString());
+        assertEquals("filters[0].order", e.problems().get(0).path());
+        assertTrue(e.problems().get(0).message().startsWith("expected above 150"), e.problems().toString());
+    }
+
+    @Test
     void refusesImpossibleRecords() {
         assertThrows(IllegalArgumentException.class, () -> new CacheConfig(0, Duration.ofSeconds(1),
                 Duration.ofSeconds(1), 1, CacheConfig.Scope.TEAM, true, Duration.ZERO));
