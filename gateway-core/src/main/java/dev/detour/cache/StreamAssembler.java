@@ -43,6 +43,7 @@ final class StreamAssembler {
     private static final int MAX_CHOICES = 128;
     private static final int MAX_TOOL_CALLS = 1024;
     private static final byte[] DATA = "data:".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] EVENT = "event:".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] DONE = "[DONE]".getBytes(StandardCharsets.US_ASCII);
 
     private final int maxBytes;
@@ -184,9 +185,9 @@ final class StreamAssembler {
                     joined.write('\n');
                     joined.write(pending, from, contentEnd - from);
                 }
-            } else if (startsWith(lineStart, contentEnd, "event:".getBytes(StandardCharsets.US_ASCII))
-                       && new String(pending, lineStart + 6, contentEnd - lineStart - 6, StandardCharsets.US_ASCII)
-                               .trim().equals("error")) {
+            } else if (startsWith(lineStart, contentEnd, EVENT)
+                       && new String(pending, lineStart + EVENT.length, contentEnd - lineStart - EVENT.length,
+                                     StandardCharsets.US_ASCII).trim().equals("error")) {
                 fail();
                 return;
             }
