@@ -23,9 +23,12 @@ import java.util.regex.Pattern;
 final class ChainBinder {
 
     /** The built-in filters that YAML may enable, disable or reorder. */
-    static final List<String> FILTER_NAMES = List.of("auth", "policy", "budget", "rate-limit");
+    static final List<String> FILTER_NAMES = List.of("auth", "policy", "budget", "rate-limit", "cache");
     static final List<String> OVERRIDABLE = List.of("user", "session", "priority", "tier");
     static final List<String> PRIORITIES = List.of("critical", "interactive", "batch");
+    /** The default orders of auth and policy (FilterOrder, which config does not depend on). */
+    private static final int AUTH_ORDER = 100;
+    private static final int POLICY_ORDER = 150;
 
     private static final Map<String, LimitConfig.Scope> SCOPES = new LinkedHashMap<>();
     private static final Map<String, BudgetConfig.Scope> BUDGET_SCOPES = new LinkedHashMap<>();
@@ -339,6 +342,7 @@ final class ChainBinder {
     private static List<FilterConfig> filters(YamlNode node) {
         List<FilterConfig> filters = new ArrayList<>();
         Set<String> seen = new LinkedHashSet<>();
+        YamlNode cacheOrder = null;
         for (YamlNode item : node.asList().orElseGet(List::of)) {
             YamlMapping m = item.asMapping("name", "enabled", "order");
             Optional<String> name = m.require("name").flatMap(n -> n.oneOf(choices(FILTER_NAMES)));
@@ -352,8 +356,41 @@ final class ChainBinder {
                     filters.add(new FilterConfig(n, enabled, order));
                 }
             });
+            if (name.isPresent() && name.get().equals("cache") && order.isPresent()) {
+                cacheOrder = m.get("order").get();
+            }
         }
+        checkCacheOrder(filters, cacheOrder);
         return filters;
+    }
+
+    /**
+     * Reports a cache filter placed before auth or policy: there it would answer requests nobody has
+     * authenticated, from entries keyed on the caller and route those filters have yet to settle.
+     */
+    private static void checkCacheOrder(List<FilterConfig> filters, YamlNode cacheOrder) {
+        if (cacheOrder == null) {
+            return;
+        }
+        int cache = 0;
+        int auth = AUTH_ORDER;
+        int policy = POLICY_ORDER;
+        for (FilterConfig f : filters) {
+            int order = f.order().orElse(-1);
+            if (f.name().equals("cache")) {
+                cache = order;
+            } else if (f.name().equals("auth") && order > 0 && f.enabled()) {
+                auth = order;
+            } else if (f.name().equals("policy") && order > 0 && f.enabled()) {
+                policy = order;
+            }
+        }
+        int floor = Math.max(auth, policy);
+        if (cache <= floor) {
+            cacheOrder.report("expected above " + floor + " (the auth and policy filters' orders): before them the "
+                              + "cache would answer unauthenticated requests and key entries on a caller and route "
+                              + "not yet settled");
+        }
     }
 
     private static List<String> strings(YamlNode node) {

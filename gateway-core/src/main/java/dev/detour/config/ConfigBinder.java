@@ -60,7 +60,7 @@ final class ConfigBinder {
     GatewayConfig bind(Node root) throws ConfigException {
         YamlMapping document = YamlNode.root(root, context)
                 .asMapping("server", "upstream", "logging", "providers", "routes", "auth", "clients", "limits",
-                           "policies", "filters", "models", "budgets", "usage");
+                           "policies", "filters", "models", "budgets", "usage", "cache");
         ServerConfig server = document.get("server").map(this::server).orElseGet(ServerConfig::ofDefault);
         UpstreamConfig upstream = document.get("upstream").map(this::upstream).orElseGet(UpstreamConfig::ofDefault);
         LoggingConfig logging = document.get("logging").map(this::logging).orElseGet(LoggingConfig::ofDefault);
@@ -77,12 +77,13 @@ final class ConfigBinder {
         ChainConfig chain = ChainBinder.bind(document, routeNames);
         List<ModelInfo> models = document.get("models").map(ModelsBinder::bind).orElseGet(List::of);
         UsageConfig usage = document.get("usage").map(this::usage).orElseGet(UsageConfig::ofDefault);
+        CacheConfig cache = document.get("cache").map(CacheBinder::global).orElseGet(CacheConfig::ofDefault);
         List<ConfigProblem> problems = context.problems();
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
         return new GatewayConfig(context.source(), server, upstream, logging, providers, routes, chain, models,
-                                 usage);
+                                 usage, cache);
     }
 
     /** Returns the path in {@code node}; whether the directory exists or can be made is checked at start-up. */
@@ -527,7 +528,8 @@ final class ConfigBinder {
 
     private Optional<RouteConfig> route(YamlNode node, TimeoutsConfig base, Map<String, Integer> firstLine) {
         YamlMapping m = node.asMapping("model", "timeouts", "targets", "strategy", "retry-on", "max-attempts",
-                                       "deadline", "max-wait", "context-fallback", "circuit-breaker", "affinity");
+                                       "deadline", "max-wait", "context-fallback", "circuit-breaker", "affinity",
+                                       "cache");
         Optional<String> model = m.require("model").flatMap(YamlNode::nonBlankString);
         model.ifPresent(name -> {
             YamlNode modelNode = m.get("model").get();
@@ -567,11 +569,12 @@ final class ConfigBinder {
         BreakerConfig breaker = m.get("circuit-breaker").map(ConfigBinder::breaker).orElse(BreakerConfig.DEFAULT);
         RouteConfig.Affinity affinity = m.get("affinity").flatMap(n -> n.oneOf(AFFINITIES))
                 .orElse(RouteConfig.Affinity.SESSION);
+        RouteCacheConfig cache = m.get("cache").map(CacheBinder::route).orElse(RouteCacheConfig.OFF);
         if (model.isEmpty() || !ok || targets.isEmpty()) {
             return Optional.empty();
         }
         return Optional.of(new RouteConfig(model.get(), targets, timeouts, strategy, retryOn, maxAttempts, deadline,
-                                           maxWait, contextFallback, breaker, affinity));
+                                           maxWait, contextFallback, breaker, affinity, cache));
     }
 
     private static Set<RetryTrigger> retryOn(YamlNode node) {

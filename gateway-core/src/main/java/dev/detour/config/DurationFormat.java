@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
  * milliseconds and guessing wrong is a silent 1000x error. Durations whose nanoseconds do not fit a
  * {@code long} (about 292 years) are refused, so {@link Duration#toNanos()} is always safe on the result.
  */
-final class DurationFormat {
+public final class DurationFormat {
 
     private static final Pattern DIGITS = Pattern.compile("[0-9]+");
     private static final String EXPECTED = "expected a duration such as 500ms, 30s, 5m, 1h or 1m30s (0 disables)";
@@ -25,7 +25,7 @@ final class DurationFormat {
      *
      * @throws IllegalArgumentException with a message naming the expectation and {@code text}
      */
-    static Duration parse(String text) {
+    public static Duration parse(String text) {
         if (text.isEmpty()) {
             throw invalid(text);
         }

@@ -18,6 +18,7 @@ import java.util.Objects;
  * @param models    rows that correct or extend the built-in model catalog ({@code models} in YAML), complete and
  *                  in file order; see {@code dev.detour.catalog.ModelCatalog#withOverrides}
  * @param usage     where usage accounting is persisted ({@code usage})
+ * @param cache     the response cache's global settings ({@code cache}); routes turn it on
  */
 public record GatewayConfig(
         String source,
@@ -28,7 +29,8 @@ public record GatewayConfig(
         List<RouteConfig> routes,
         ChainConfig chain,
         List<ModelInfo> models,
-        UsageConfig usage) {
+        UsageConfig usage,
+        CacheConfig cache) {
 
     public GatewayConfig {
         Objects.requireNonNull(source, "source");
@@ -37,6 +39,7 @@ public record GatewayConfig(
         Objects.requireNonNull(upstream, "upstream");
         Objects.requireNonNull(logging, "logging");
         Objects.requireNonNull(chain, "chain");
+        Objects.requireNonNull(cache, "cache");
         providers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(providers));
         routes = List.copyOf(routes);
         models = List.copyOf(models);
@@ -54,17 +57,18 @@ public record GatewayConfig(
         this(source, server, upstream, logging, providers, routes, chain, List.of());
     }
 
-    /** Returns a config with usage kept in memory only. */
+    /** Returns a config with usage kept in memory only and the default cache settings. */
     public GatewayConfig(String source, ServerConfig server, UpstreamConfig upstream, LoggingConfig logging,
                          Map<String, ProviderConfig> providers, List<RouteConfig> routes, ChainConfig chain,
                          List<ModelInfo> models) {
-        this(source, server, upstream, logging, providers, routes, chain, models, UsageConfig.ofDefault());
+        this(source, server, upstream, logging, providers, routes, chain, models, UsageConfig.ofDefault(),
+             CacheConfig.ofDefault());
     }
 
     /** Returns a copy listening on {@code port}. */
     public GatewayConfig withPort(int port) {
         return new GatewayConfig(source, server.withPort(port), upstream, logging, providers, routes, chain, models,
-                                 usage);
+                                 usage, cache);
     }
 
 }

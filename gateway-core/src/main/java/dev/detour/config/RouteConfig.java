@@ -22,11 +22,12 @@ import java.util.Set;
  * @param contextFallback a larger-context target for prompts too long for the others, or empty
  * @param breaker         the circuit breaker of each target
  * @param affinity        what makes requests stick to one key and target
+ * @param cache           whether and how the route's answers are cached
  */
 public record RouteConfig(String model, List<TargetConfig> targets, Optional<TimeoutsConfig> timeouts,
                           Strategy strategy, Set<RetryTrigger> retryOn, int maxAttempts, Duration deadline,
                           Duration maxWait, Optional<TargetConfig> contextFallback, BreakerConfig breaker,
-                          Affinity affinity) {
+                          Affinity affinity, RouteCacheConfig cache) {
 
     public static final int DEFAULT_MAX_ATTEMPTS = 8;
     public static final Duration DEFAULT_MAX_WAIT = Duration.ofSeconds(2);
@@ -40,6 +41,7 @@ public record RouteConfig(String model, List<TargetConfig> targets, Optional<Tim
         Objects.requireNonNull(contextFallback, "contextFallback");
         Objects.requireNonNull(breaker, "breaker");
         Objects.requireNonNull(affinity, "affinity");
+        Objects.requireNonNull(cache, "cache");
         targets = List.copyOf(targets);
         retryOn = retryOn.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(retryOn));
         if (targets.isEmpty()) {
@@ -48,6 +50,15 @@ public record RouteConfig(String model, List<TargetConfig> targets, Optional<Tim
         if (maxAttempts < 1) {
             throw new IllegalArgumentException("maxAttempts: " + maxAttempts + " (expected: >= 1)");
         }
+    }
+
+    /** Returns a route without a response cache. */
+    public RouteConfig(String model, List<TargetConfig> targets, Optional<TimeoutsConfig> timeouts,
+                       Strategy strategy, Set<RetryTrigger> retryOn, int maxAttempts, Duration deadline,
+                       Duration maxWait, Optional<TargetConfig> contextFallback, BreakerConfig breaker,
+                       Affinity affinity) {
+        this(model, targets, timeouts, strategy, retryOn, maxAttempts, deadline, maxWait, contextFallback, breaker,
+             affinity, RouteCacheConfig.OFF);
     }
 
     /** Returns a route with the default routing behaviour. */

@@ -15,9 +15,14 @@ public final class FilterOrder {
      * that a request refused for its budget takes nothing from a rate-limit bucket.
      */
     public static final int BUDGET = 175;
+    /**
+     * The response cache when its hits should not count toward rate limits ({@code cache.count-hits-toward-limits:
+     * false}): after policy, so the route is final, and before rate limiting, so only misses take tokens.
+     */
+    public static final int CACHE_BEFORE_LIMITS = 190;
     /** Token-bucket rate limiting. */
     public static final int RATE_LIMIT = 200;
-    /** The response cache. */
+    /** The response cache: after rate limiting, so hits count toward the client's limits. */
     public static final int CACHE = 300;
     /** The terminal filter that sends the request upstream. */
     public static final int DISPATCH = Integer.MAX_VALUE;

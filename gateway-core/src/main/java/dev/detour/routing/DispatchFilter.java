@@ -5,6 +5,7 @@ import dev.detour.config.KeyQuotas;
 import dev.detour.config.RouteConfig;
 import dev.detour.error.ErrorKind;
 import dev.detour.error.ErrorResponses;
+import dev.detour.filter.AttributeKey;
 import dev.detour.filter.FilterChain;
 import dev.detour.filter.FilterOrder;
 import dev.detour.filter.GatewayFilter;
@@ -46,6 +47,13 @@ import org.slf4j.LoggerFactory;
  * <p>Stateless and thread-safe; the per-request state is an {@link AttemptLog}.
  */
 public final class DispatchFilter implements GatewayFilter {
+
+    /**
+     * Set (to {@code TRUE}) when the dispatcher gave up on the route: every key exhausted, every target
+     * failing, or no attempt left. Filters that can still answer (the response cache's stale mode) read it
+     * instead of guessing from error codes.
+     */
+    public static final AttributeKey<Boolean> GAVE_UP = AttributeKey.newKey("dispatch-gave-up");
 
     private static final Logger LOG = LoggerFactory.getLogger(DispatchFilter.class);
     private static final byte[] EMPTY = new byte[0];
@@ -288,6 +296,7 @@ public final class DispatchFilter implements GatewayFilter {
     }
 
     private GatewayResponse giveUp(RequestContext ctx, Route route, AttemptLog log, FallbackRouter.GiveUp giveUp) {
+        ctx.attr(GAVE_UP, Boolean.TRUE);
         UpstreamVerdict last = log.lastVerdict();
         // Only rate limits and quotas exhaust keys; a request too large for a pool can never fit, and a
         // rejected key is a different story: both are answered below.

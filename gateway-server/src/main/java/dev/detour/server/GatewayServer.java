@@ -3,6 +3,8 @@ package dev.detour.server;
 import dev.detour.auth.KeyAuthFilter;
 import dev.detour.budget.BudgetFilter;
 import dev.detour.budget.BudgetState;
+import dev.detour.cache.CacheFilter;
+import dev.detour.cache.ResponseCache;
 import dev.detour.config.ChainConfig;
 import dev.detour.config.ClientConfig;
 import dev.detour.config.ConfigException;
@@ -113,6 +115,11 @@ public final class GatewayServer implements AutoCloseable {
     private final UsageLedger usage = new UsageLedger(NanoClock.SYSTEM);
     private final UsageRecorder recorder = new UsageRecorder(usage);
     private final UsagePersistence persistence;
+    /**
+     * One response cache for the server's lifetime, like the buckets: a reload keeps its entries (keys name
+     * the route and its targets, so a changed route does not serve old answers) and applies a new size bound.
+     */
+    private final ResponseCache cache;
     private final AtomicReference<ActiveConfig> active = new AtomicReference<>();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final ChannelGroup connections = new DefaultChannelGroup("detour-clients", GlobalEventExecutor.INSTANCE);
@@ -140,6 +147,7 @@ public final class GatewayServer implements AutoCloseable {
             int ioThreads = sc.ioThreads() > 0 ? sc.ioThreads() : Runtime.getRuntime().availableProcessors();
             this.workerGroup = transport.newEventLoopGroup(ioThreads, new DefaultThreadFactory("detour-io"));
             this.upstream = new UpstreamClient(transport, config.upstream());
+            this.cache = ResponseCache.newCache(config.cache().maxSize(), NanoClock.SYSTEM);
             this.active.set(activate(config, null, reloads.current()));
         } catch (RuntimeException e) {
             persistence.close();
@@ -218,6 +226,8 @@ public final class GatewayServer implements AutoCloseable {
         builtIns.put("budget", () -> budgets);
         builtIns.put("rate-limit", () -> hasLimits(chain)
                                          ? rateLimit[0] = new RateLimitFilter(chain, buckets, NanoClock.SYSTEM) : null);
+        cache.resize(config.cache().maxSize());
+        builtIns.put("cache", () -> CacheFilter.of(config, cache).orElse(null));
         FilterPipeline pipeline = ChainAssembly.build(config.chain(), builtIns,
                                                       new DispatchFilter(byType, NanoClock.SYSTEM, affinity));
         Optional<RateLimitStats> limitStats = Optional.ofNullable(rateLimit[0]).map(RateLimitFilter::stats);
@@ -386,6 +396,11 @@ public final class GatewayServer implements AutoCloseable {
     /** Returns the bound port. */
     public int port() {
         return address().getPort();
+    }
+
+    /** Returns the response cache, whose {@link ResponseCache#stats()} metrics and admin views publish. */
+    public ResponseCache cache() {
+        return cache;
     }
 
     /** Returns the transport in use. */

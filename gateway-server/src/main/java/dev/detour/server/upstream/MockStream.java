@@ -1,5 +1,6 @@
 package dev.detour.server.upstream;
 
+import dev.detour.filter.GatewayResponse;
 import dev.detour.provider.mock.MockReply;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
@@ -30,6 +31,7 @@ final class MockStream implements ClientRelay {
     private long bytes;
     private boolean done;
     private ScheduledFuture<?> timer;
+    private GatewayResponse.BodyObserver observer;
 
     MockStream(EventLoop loop, MockReply reply, dev.detour.filter.RequestContext ctx) {
         this.loop = loop;
@@ -46,6 +48,15 @@ final class MockStream implements ClientRelay {
     @Override
     public long contentLength() {
         return -1;
+    }
+
+    @Override
+    public boolean observe(GatewayResponse.BodyObserver newObserver) {
+        if (client != null || done) {
+            return false; // already started
+        }
+        observer = observer == null ? newObserver : GatewayResponse.BodyObserver.both(observer, newObserver);
+        return true;
     }
 
     @Override
@@ -70,6 +81,9 @@ final class MockStream implements ClientRelay {
         if (ctx.needsUsage()) {
             ctx.usage().scan(event, 0, event.length);
         }
+        if (observer != null) {
+            observer.onChunk(java.nio.ByteBuffer.wrap(event).asReadOnlyBuffer());
+        }
         DefaultHttpContent content = new DefaultHttpContent(Unpooled.wrappedBuffer(event));
         if (flush) {
             client.writeAndFlush(content);
@@ -91,6 +105,7 @@ final class MockStream implements ClientRelay {
 
     private void finish() {
         done = true;
+        endObserver(true); // before the last write, as UpstreamExchange does
         ChannelFuture last = client.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
         listener.relayCompleted(last, bytes);
     }
@@ -105,6 +120,20 @@ final class MockStream implements ClientRelay {
         done = true;
         if (timer != null) {
             timer.cancel(false);
+        }
+        endObserver(false);
+    }
+
+    private void endObserver(boolean complete) {
+        GatewayResponse.BodyObserver o = observer;
+        if (o == null) {
+            return;
+        }
+        observer = null;
+        if (complete) {
+            o.onComplete();
+        } else {
+            o.onAbort();
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.detour.server.upstream;
 
 import dev.detour.config.TimeoutsConfig;
 import dev.detour.filter.GatewayResponse;
+import dev.detour.filter.GatewayResponse.BodyObserver;
 import dev.detour.filter.Headers;
 import dev.detour.filter.RequestContext;
 import dev.detour.provider.ResponseTranslator;
@@ -128,6 +129,8 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
     private boolean needsFlush;
     private boolean paused;
     private long bytes;
+    /** Who sees the relayed bytes (the response cache), or {@code null}; set to null once told how it ended. */
+    private BodyObserver observer;
 
     UpstreamExchange(UpstreamClient client, RequestContext ctx, UpstreamRequest request, EventLoop loop, ByteBuf body,
                      CompletableFuture<GatewayResponse> result) {
@@ -499,6 +502,15 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
     }
 
     @Override
+    public boolean observe(BodyObserver newObserver) {
+        if (state != State.PENDING_RELAY) {
+            return false; // too late: part of the body may be gone already
+        }
+        observer = observer == null ? newObserver : BodyObserver.both(observer, newObserver);
+        return true;
+    }
+
+    @Override
     public void start(ChannelHandlerContext client, Listener relayListener) {
         if (state != State.PENDING_RELAY) {
             return; // cancelled meanwhile
@@ -539,9 +551,15 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
                 ctx.usage().scan(data.nioBuffer());
             }
         }
+        if (observer != null && data.isReadable()) {
+            // Before the write: once written, the buffer belongs to the client pipeline.
+            showObserver(data);
+        }
         if (content instanceof LastHttpContent) {
             state = State.DONE;
             cancelTimers();
+            // Before the last write: a client that repeats the request once it has the answer finds it stored.
+            endObserver(true);
             ChannelFuture last = clientCtx.writeAndFlush(content);
             needsFlush = false;
             releaseConnection();
@@ -631,8 +649,36 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
         }
     }
 
+    private void showObserver(ByteBuf data) {
+        int count = data.nioBufferCount();
+        if (count == 1) {
+            observer.onChunk(data.nioBuffer().asReadOnlyBuffer());
+        } else if (count > 1) {
+            for (ByteBuffer part : data.nioBuffers()) {
+                observer.onChunk(part.asReadOnlyBuffer());
+            }
+        } else {
+            observer.onChunk(ByteBuffer.wrap(ByteBufUtil.getBytes(data)).asReadOnlyBuffer());
+        }
+    }
+
+    /** Tells the observer, if any, how the relay ended; once. */
+    private void endObserver(boolean complete) {
+        BodyObserver o = observer;
+        if (o == null) {
+            return;
+        }
+        observer = null;
+        if (complete) {
+            o.onComplete();
+        } else {
+            o.onAbort();
+        }
+    }
+
     private void breakRelay(String reason) {
         state = State.DONE;
+        endObserver(false);
         if (needsFlush) {
             needsFlush = false;
             clientCtx.flush();
@@ -666,6 +712,7 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
     }
 
     private void release() {
+        endObserver(false);
         cancelTimers();
         if (errorBody != null) {
             errorBody.release();
