@@ -52,6 +52,11 @@ public final class AdminApi {
                 .get("/admin/pools", request -> PoolsView.render(request.active().routes(), System.nanoTime()))
                 .get("/admin/breakers", request -> BreakersView.render(request.active().routes(), System.nanoTime()))
                 .get("/admin/limits", request -> LimitsView.render(request.active(), server.buckets()))
+                .get("/admin/usage", request -> UsageView.render(server.usage().snapshot()))
+                .get("/admin/budgets", request -> BudgetsView.render(
+                        request.active().budgets().map(b -> b.states()).orElseGet(java.util.List::of)))
+                .get("/admin/cache", request -> CacheView.render(server.cache().stats()))
+                .post("/admin/cache/clear", CacheView.clear(server.cache()))
                 .post("/admin/reload", new ReloadAction(server))
                 .post("/admin/keys/{provider}/{id}/{action}", KeyAction.INSTANCE)
                 .post("/admin/keys/{id}/{action}", KeyAction.INSTANCE)
