@@ -4,74 +4,118 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Reads the token usage of an OpenAI answer ({@code "prompt_tokens"}, {@code "completion_tokens"},
- * {@code "total_tokens"}) from its bytes as they pass, without parsing or buffering the answer.
+ * The token usage of one response: read from the bytes of an OpenAI answer as they pass
+ * ({@code "prompt_tokens"}, {@code "completion_tokens"}, {@code "total_tokens"} and the
+ * {@code "cached_tokens"} of {@code prompt_tokens_details}), without parsing or buffering it, or
+ * {@linkplain #record reported} by a translator that parsed the provider's own answer.
  *
  * <p>Works on a JSON body and on an SSE stream alike, with bytes split anywhere; the last values seen
  * win (a stream's usage chunk comes last). Field names inside string values cannot match: there,
  * their quotes are escaped.
  *
+ * <p>Cost: every name starts with a quote, so while no name is partly matched and no value is being
+ * read, the loops look for the next quote only, one comparison per byte; the matcher runs on a quote and
+ * the few bytes after it (answers are mostly text between quotes).
+ *
  * <p>One per response; not thread-safe.
  */
-public final class UsageScanner {
+public final class UsageScanner implements UsageSink {
 
     private static final byte[][] NAMES = {
         "\"prompt_tokens\"".getBytes(StandardCharsets.US_ASCII),
         "\"completion_tokens\"".getBytes(StandardCharsets.US_ASCII),
         "\"total_tokens\"".getBytes(StandardCharsets.US_ASCII),
+        "\"cached_tokens\"".getBytes(StandardCharsets.US_ASCII),
     };
+    private static final int PROMPT = 0;
+    private static final int COMPLETION = 1;
+    private static final int TOTAL = 2;
+    private static final int CACHED = 3;
 
     private final int[] matched = new int[NAMES.length];
-    private final long[] values = {-1, -1, -1};
+    private final long[] values = {-1, -1, -1, -1};
     /** Which field's value is being read, or -1. */
     private int field = -1;
     /** 0: expecting ':', 1: expecting the first digit, 2: reading digits. */
     private int phase;
     private long number;
+    /**
+     * Whether no name is partly matched and no value is being read: then only a quote can start a
+     * match, and the loops skip every other byte without running the matcher (most of an answer).
+     */
+    private boolean idle = true;
 
     /** Scans the remaining bytes of {@code bytes}; does not move its position. */
     public void scan(ByteBuffer bytes) {
         for (int i = bytes.position(), end = bytes.limit(); i < end; i++) {
-            next(bytes.get(i));
+            byte b = bytes.get(i);
+            if (b == '"' || !idle) {
+                next(b);
+            }
         }
     }
 
     /** Scans {@code len} bytes of {@code bytes} from {@code offset}. */
     public void scan(byte[] bytes, int offset, int len) {
         for (int i = offset, end = offset + len; i < end; i++) {
-            next(bytes[i]);
+            byte b = bytes[i];
+            if (b == '"' || !idle) {
+                next(b);
+            }
         }
     }
 
-    /** Returns whether a total was seen. */
+    /**
+     * Sets the usage a translator read from the provider's answer, replacing any figure seen so far; -1
+     * marks a figure the provider did not report.
+     */
+    @Override
+    public void record(long promptTokens, long completionTokens, long totalTokens, long cachedTokens) {
+        values[PROMPT] = promptTokens;
+        values[COMPLETION] = completionTokens;
+        values[TOTAL] = totalTokens;
+        values[CACHED] = cachedTokens;
+    }
+
+    /** Returns whether a total was seen (or prompt and completion, which make one). */
     public boolean found() {
-        return values[2] >= 0 || values[0] >= 0 && values[1] >= 0;
+        return values[TOTAL] >= 0 || values[PROMPT] >= 0 && values[COMPLETION] >= 0;
     }
 
     /** Returns the prompt tokens, or -1. */
     public long promptTokens() {
-        return values[0];
+        return values[PROMPT];
     }
 
     /** Returns the completion tokens, or -1. */
     public long completionTokens() {
-        return values[1];
+        return values[COMPLETION];
     }
 
     /** Returns the total tokens (prompt plus completion when no total was sent), or -1. */
     public long totalTokens() {
-        if (values[2] >= 0) {
-            return values[2];
+        if (values[TOTAL] >= 0) {
+            return values[TOTAL];
         }
-        return values[0] >= 0 && values[1] >= 0 ? values[0] + values[1] : -1;
+        return values[PROMPT] >= 0 && values[COMPLETION] >= 0 ? values[PROMPT] + values[COMPLETION] : -1;
+    }
+
+    /**
+     * Returns the part of the prompt read from the provider's prompt cache
+     * ({@code prompt_tokens_details.cached_tokens}), or -1 when the answer did not say.
+     */
+    public long cachedTokens() {
+        return values[CACHED];
     }
 
     private void next(byte b) {
+        idle = false;
         if (field >= 0) {
             if (value(b)) {
                 return;
             }
         }
+        boolean partial = false;
         for (int f = 0; f < NAMES.length; f++) {
             byte[] name = NAMES[f];
             int m = matched[f];
@@ -86,7 +130,9 @@ public final class UsageScanner {
                 m = b == name[0] ? 1 : 0;
             }
             matched[f] = m;
+            partial |= m != 0;
         }
+        idle = field < 0 && !partial;
     }
 
     /** Reads {@code :} and the digits after a field name; returns whether {@code b} was consumed. */

@@ -2,6 +2,7 @@ package dev.detour.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -58,5 +59,50 @@ class UsageScannerTest {
         UsageScanner s = scanInPieces("{\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":3}}", 4);
 
         assertEquals(8, s.totalTokens());
+    }
+
+    @Test
+    void readsCachedPromptTokens() {
+        String body = "{\"usage\":{\"prompt_tokens\":2006,\"completion_tokens\":300,\"total_tokens\":2306,"
+                      + "\"prompt_tokens_details\":{\"cached_tokens\":1920,\"audio_tokens\":0},"
+                      + "\"completion_tokens_details\":{\"reasoning_tokens\":0}}}";
+
+        for (int piece = 1; piece <= 11; piece++) {
+            UsageScanner s = scanInPieces(body, piece);
+
+            assertEquals(1920, s.cachedTokens(), "pieces of " + piece);
+            assertEquals(2006, s.promptTokens(), "prompt_tokens_details is not prompt_tokens");
+            assertEquals(2306, s.totalTokens());
+        }
+    }
+
+    @Test
+    void saysCachedTokensAreUnknownWhenTheAnswerHasNoDetails() {
+        UsageScanner s = scanInPieces("{\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":3}}", 4);
+
+        assertEquals(-1, s.cachedTokens());
+    }
+
+    @Test
+    void takesTheUsageATranslatorRecords() {
+        UsageScanner s = new UsageScanner();
+
+        s.record(120, 30, -1, 100);
+
+        assertTrue(s.found());
+        assertEquals(150, s.totalTokens(), "no total reported: prompt plus completion");
+        assertEquals(100, s.cachedTokens());
+    }
+
+    @Test
+    void readsNumbersAfterLongTextWithoutQuotesInIt() {
+        String text = "x".repeat(10_000);
+        String body = "{\"choices\":[{\"message\":{\"content\":\"" + text + "\"}}],\"usage\":{\"prompt_tokens\":"
+                      + "7,\"completion_tokens\":2500,\"total_tokens\":2507}}";
+
+        UsageScanner s = scanInPieces(body, 333);
+
+        assertEquals(2507, s.totalTokens());
+        assertEquals(2500, s.completionTokens());
     }
 }
