@@ -72,7 +72,8 @@ public final class AnthropicAdapter implements ProviderAdapter {
         return new UpstreamRequest(target, key, endpoint, target.origin().basePath() + "/messages",
                                    headers(provider, key, ctx.stream()), new UpstreamBody.Replace(translation.body()),
                                    ctx.stream(), ctx.route().timeouts(),
-                                   new MessagesTranslator(shape, translation.includeUsage(), clock, ctx.sniffed().model()));
+                                   new MessagesTranslator(shape, translation.includeUsage(), clock, ctx.sniffed().model(),
+                                                          ctx.usageSink()));
     }
 
     @Override
