@@ -63,14 +63,15 @@ public final class GeminiAdapter implements ProviderAdapter {
             EmbedRequests.Batch batch = EmbedRequests.of(request, resource);
             body = batch.body();
             path = base + ":batchEmbedContents";
-            translator = new EmbedTranslator(clientModel, batch.count(), batch.base64());
+            translator = new EmbedTranslator(clientModel, batch.count(), batch.base64(), ctx.usageSink());
         } else {
             boolean chat = ctx.endpoint() == Endpoint.CHAT_COMPLETIONS;
             body = chat ? GenerateRequests.fromChat(request) : GenerateRequests.fromCompletion(request);
             path = base + (stream ? ":streamGenerateContent?alt=sse" : ":generateContent");
             boolean includeUsage = request.path("stream_options").path("include_usage").asBoolean(false);
             translator = new GenerateTranslator(chat ? GenerateTranslator.Mode.CHAT : GenerateTranslator.Mode.TEXT,
-                                                clientModel, ctx.requestId(), created, includeUsage, clock);
+                                                clientModel, ctx.requestId(), created, includeUsage, clock,
+                                                ctx.usageSink());
         }
         Headers.Builder headers = Headers.builder()
                 .add("content-type", "application/json")
