@@ -81,12 +81,12 @@ public final class BedrockAdapter implements ProviderAdapter {
                 body = ConverseRequests.translate(request);
                 path = modelPath + (stream ? "/converse-stream" : "/converse");
                 translator = new ConverseTranslator(newCompletionId(), clock.instant().getEpochSecond(), clientModel,
-                                                    ConverseRequests.includeUsage(request));
+                                                    ConverseRequests.includeUsage(request), ctx.usageSink());
                 break;
             case EMBEDDINGS:
                 body = TitanEmbeddings.request(request);
                 path = modelPath + "/invoke";
-                translator = new TitanEmbeddings(clientModel, TitanEmbeddings.base64(request));
+                translator = new TitanEmbeddings(clientModel, TitanEmbeddings.base64(request), ctx.usageSink());
                 break;
             default:
                 throw new InvalidRequestException("The Bedrock provider serves /v1/chat/completions and "

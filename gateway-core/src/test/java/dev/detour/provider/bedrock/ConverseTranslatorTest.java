@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.detour.api.UsageScanner;
 import dev.detour.provider.ResponseTranslator.TranslationException;
 import dev.detour.provider.StreamFailure;
 import dev.detour.provider.UpstreamVerdict;
@@ -202,6 +203,64 @@ class ConverseTranslatorTest {
                                       : EventStreamFrames.exception(f.get("exception").asText(), payload));
         }
         return EventStreamFrames.concat(frames.toArray(new byte[0][]));
+    }
+
+    @Test
+    void reportsStreamUsageToAClientThatDidNotAskWithoutShowingIt() throws Exception {
+        UsageScanner usage = new UsageScanner();
+        ConverseTranslator translator = new ConverseTranslator(ID, CREATED, "claude", false, usage);
+        BedrockFixtures.Collector out = new BedrockFixtures.Collector();
+
+        translator.translateStream(ByteBuffer.wrap(frames(BedrockFixtures.json("streams/tools.events.json"))), out);
+        translator.endStream(out);
+
+        assertFalse(out.text().contains("\"usage\""), out.text());
+        assertUsage(usage, 120, 61, 181, 0);
+    }
+
+    @Test
+    void reportsStreamUsageAndShowsItToAClientThatAsked() throws Exception {
+        UsageScanner usage = new UsageScanner();
+        ConverseTranslator translator = new ConverseTranslator(ID, CREATED, "claude", true, usage);
+        BedrockFixtures.Collector out = new BedrockFixtures.Collector();
+
+        translator.translateStream(ByteBuffer.wrap(frames(BedrockFixtures.json("streams/text.events.json"))), out);
+        translator.endStream(out);
+
+        assertTrue(out.text().contains("\"choices\":[],\"usage\":{\"prompt_tokens\":85,"), out.text());
+        assertUsage(usage, 85, 4, 89, 0);
+    }
+
+    @Test
+    void reportsTheUsageOfABodyWithItsCachedTokens() throws Exception {
+        UsageScanner usage = new UsageScanner();
+        ConverseTranslator translator = new ConverseTranslator(ID, CREATED, "claude", false, usage);
+
+        translator.translateBody(BedrockFixtures.bytes("responses/reasoning-cache.converse.json"));
+
+        assertUsage(usage, 1220, 7, 1227, 1000);
+    }
+
+    @Test
+    void reportsNoUsageForAStreamThatBreaksOff() {
+        UsageScanner usage = new UsageScanner();
+        ConverseTranslator translator = new ConverseTranslator(ID, CREATED, "claude", false, usage);
+        byte[] stream = frames(BedrockFixtures.json("streams/text.events.json"));
+
+        assertThrows(StreamFailure.class, () -> {
+            translator.translateStream(ByteBuffer.wrap(stream, 0, stream.length - 3).slice(),
+                                       new BedrockFixtures.Collector());
+            translator.endStream(new BedrockFixtures.Collector());
+        });
+
+        assertFalse(usage.found());
+    }
+
+    private static void assertUsage(UsageScanner usage, long prompt, long completion, long total, long cached) {
+        assertEquals(prompt, usage.promptTokens(), "prompt");
+        assertEquals(completion, usage.completionTokens(), "completion");
+        assertEquals(total, usage.totalTokens(), "total");
+        assertEquals(cached, usage.cachedTokens(), "cached");
     }
 
     private static String translate(boolean includeUsage, byte[] stream, int chunk) throws Exception {
