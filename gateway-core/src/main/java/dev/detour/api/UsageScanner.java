@@ -14,8 +14,10 @@ import java.nio.charset.StandardCharsets;
  * their quotes are escaped.
  *
  * <p>Cost: every name starts with a quote, so while no name is partly matched and no value is being
- * read, the loops look for the next quote only, one comparison per byte; the matcher runs on a quote and
- * the few bytes after it (answers are mostly text between quotes).
+ * read, the loops look for the next quote only, one comparison per byte. At a quote, when the chunk holds
+ * enough bytes, the name is compared in place: the byte after the quote rules out almost every quote at
+ * once. Only a name cut by the end of a chunk goes through the byte-at-a-time matcher, which carries a
+ * partial match over to the next chunk.
  *
  * <p>One per response; not thread-safe.
  */
@@ -31,6 +33,10 @@ public final class UsageScanner implements UsageSink {
     private static final int COMPLETION = 1;
     private static final int TOTAL = 2;
     private static final int CACHED = 3;
+    /** {@link #nameAt}: no name starts at this quote. */
+    private static final int NO_NAME = -1;
+    /** {@link #nameAt}: the chunk ends before it can tell; the byte-at-a-time matcher decides. */
+    private static final int UNDECIDED = -2;
 
     private final int[] matched = new int[NAMES.length];
     private final long[] values = {-1, -1, -1, -1};
@@ -47,21 +53,59 @@ public final class UsageScanner implements UsageSink {
 
     /** Scans the remaining bytes of {@code bytes}; does not move its position. */
     public void scan(ByteBuffer bytes) {
-        for (int i = bytes.position(), end = bytes.limit(); i < end; i++) {
-            byte b = bytes.get(i);
-            if (b == '"' || !idle) {
-                next(b);
+        if (bytes.hasArray()) {
+            scan(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
+            return;
+        }
+        int i = bytes.position();
+        int end = bytes.limit();
+        while (i < end) {
+            if (idle) {
+                while (i < end && bytes.get(i) != '"') {
+                    i++;
+                }
+                if (i == end) {
+                    return;
+                }
+                int f = nameAt(bytes, i, end);
+                if (f >= 0) {
+                    startValue(f);
+                    i += NAMES[f].length;
+                    continue;
+                }
+                if (f == NO_NAME) {
+                    i++;
+                    continue;
+                }
             }
+            next(bytes.get(i++));
         }
     }
 
     /** Scans {@code len} bytes of {@code bytes} from {@code offset}. */
     public void scan(byte[] bytes, int offset, int len) {
-        for (int i = offset, end = offset + len; i < end; i++) {
-            byte b = bytes[i];
-            if (b == '"' || !idle) {
-                next(b);
+        int i = offset;
+        int end = offset + len;
+        while (i < end) {
+            if (idle) {
+                while (i < end && bytes[i] != '"') {
+                    i++;
+                }
+                if (i == end) {
+                    return;
+                }
+                int f = nameAt(bytes, i, end);
+                if (f >= 0) {
+                    startValue(f);
+                    i += NAMES[f].length;
+                    continue;
+                }
+                if (f == NO_NAME) {
+                    i++;
+                    continue;
+                }
             }
+            next(bytes[i++]);
         }
     }
 
@@ -106,6 +150,75 @@ public final class UsageScanner implements UsageSink {
      */
     public long cachedTokens() {
         return values[CACHED];
+    }
+
+    /**
+     * Returns which name starts at the quote at {@code at}, {@link #NO_NAME}, or {@link #UNDECIDED} when the
+     * chunk ends inside what could still be one.
+     */
+    private static int nameAt(byte[] bytes, int at, int end) {
+        if (at + 1 == end) {
+            return UNDECIDED;
+        }
+        switch (bytes[at + 1]) {
+            case 'p':
+                return compare(bytes, at, end, PROMPT);
+            case 't':
+                return compare(bytes, at, end, TOTAL);
+            case 'c':
+                int f = compare(bytes, at, end, COMPLETION);
+                return f != NO_NAME ? f : compare(bytes, at, end, CACHED);
+            default:
+                return NO_NAME;
+        }
+    }
+
+    /** Returns {@code f} if its name is at {@code at}, {@link #UNDECIDED} if it may be but the chunk ends first. */
+    private static int compare(byte[] bytes, int at, int end, int f) {
+        byte[] name = NAMES[f];
+        int n = Math.min(name.length, end - at);
+        for (int j = 2; j < n; j++) { // the quote and the first letter are known to match
+            if (bytes[at + j] != name[j]) {
+                return NO_NAME;
+            }
+        }
+        return n == name.length ? f : UNDECIDED;
+    }
+
+    /** {@link #nameAt} for a buffer without an array (a direct buffer). */
+    private static int nameAt(ByteBuffer bytes, int at, int end) {
+        if (at + 1 == end) {
+            return UNDECIDED;
+        }
+        switch (bytes.get(at + 1)) {
+            case 'p':
+                return compare(bytes, at, end, PROMPT);
+            case 't':
+                return compare(bytes, at, end, TOTAL);
+            case 'c':
+                int f = compare(bytes, at, end, COMPLETION);
+                return f != NO_NAME ? f : compare(bytes, at, end, CACHED);
+            default:
+                return NO_NAME;
+        }
+    }
+
+    private static int compare(ByteBuffer bytes, int at, int end, int f) {
+        byte[] name = NAMES[f];
+        int n = Math.min(name.length, end - at);
+        for (int j = 2; j < n; j++) {
+            if (bytes.get(at + j) != name[j]) {
+                return NO_NAME;
+            }
+        }
+        return n == name.length ? f : UNDECIDED;
+    }
+
+    /** Starts reading the value of field {@code f}, whose name was just matched whole. */
+    private void startValue(int f) {
+        field = f;
+        phase = 0;
+        idle = false;
     }
 
     private void next(byte b) {

@@ -105,4 +105,39 @@ class UsageScannerTest {
         assertEquals(2507, s.totalTokens());
         assertEquals(2500, s.completionTokens());
     }
+
+    @Test
+    void readsTheSameFromEverySplitOfAStreamInArraysAndDirectBuffers() {
+        String stream = "data: {\"choices\":[{\"delta\":{\"content\":\"\\\"prompt_tokens\\\": 1, \\\"c\"}}],"
+                        + "\"usage\":null,\"cached\":\"completion\",\"p\":\"\",\"t\":\"total\"}\n\n"
+                        + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\" : 2006,\"completion_tokens\":\n300,"
+                        + "\"total_tokens\":2306,\"prompt_tokens_details\":{\"cached_tokens\":1920}}}\n\ndata: [DONE]\n\n";
+        byte[] bytes = stream.getBytes(StandardCharsets.UTF_8);
+
+        for (int cut = 0; cut <= bytes.length; cut++) {
+            for (boolean direct : new boolean[] {false, true}) {
+                UsageScanner s = new UsageScanner();
+                s.scan(buffer(bytes, 0, cut, direct));
+                s.scan(buffer(bytes, cut, bytes.length, direct));
+
+                String where = "cut at " + cut + (direct ? ", direct" : ", heap");
+                assertEquals(2006, s.promptTokens(), where);
+                assertEquals(300, s.completionTokens(), where);
+                assertEquals(2306, s.totalTokens(), where);
+                assertEquals(1920, s.cachedTokens(), where);
+            }
+        }
+        for (int piece = 1; piece <= 40; piece++) {
+            assertEquals(1920, scanInPieces(stream, piece).cachedTokens(), "pieces of " + piece);
+        }
+    }
+
+    private static ByteBuffer buffer(byte[] bytes, int from, int to, boolean direct) {
+        if (!direct) {
+            return ByteBuffer.wrap(bytes, from, to - from); // position() > 0, as a slice of a larger array
+        }
+        ByteBuffer b = ByteBuffer.allocateDirect(to - from);
+        b.put(bytes, from, to - from).flip();
+        return b;
+    }
 }
