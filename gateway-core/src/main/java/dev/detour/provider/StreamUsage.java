@@ -7,6 +7,7 @@ import dev.detour.filter.RequestContext;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -83,7 +84,7 @@ public final class StreamUsage {
         try (InputStream in = ctx.clientBody().newInputStream()) {
             client = in.readAllBytes();
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e); // an in-memory body cannot fail to read
+            throw new UncheckedIOException(e); // an in-memory body cannot fail to read
         }
         List<UpstreamBody.Splice> edits = splices(body);
         if (edits.isEmpty()) {

@@ -16,6 +16,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Turns one Anthropic Messages answer into OpenAI's format: a {@code message} body into a {@code chat.completion}
@@ -89,7 +90,7 @@ final class MessagesTranslator implements ResponseTranslator {
         this.writer = new OpenAiWriter(shape, includeUsage);
         this.clock = clock;
         this.fallbackModel = fallbackModel;
-        this.usageSink = java.util.Objects.requireNonNull(usageSink, "usageSink");
+        this.usageSink = Objects.requireNonNull(usageSink, "usageSink");
     }
 
     @Override

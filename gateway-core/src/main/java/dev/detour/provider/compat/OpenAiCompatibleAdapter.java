@@ -21,15 +21,18 @@ import dev.detour.provider.StreamUsage;
 import dev.detour.provider.UpstreamBody;
 import dev.detour.provider.UpstreamRequest;
 import dev.detour.provider.UpstreamVerdict;
-import dev.detour.provider.UsageChunkFilter;
 import dev.detour.provider.UpstreamVerdict.Kind;
+import dev.detour.provider.UsageChunkFilter;
 import dev.detour.routing.Target;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.time.Instant;
+import java.util.Collections;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -68,9 +71,8 @@ public final class OpenAiCompatibleAdapter implements ProviderAdapter {
      * The presets whose API documents {@code stream_options.include_usage} for chat streams: DeepSeek
      * (api-docs.deepseek.com), vLLM ({@code providers.md} §6) and Ollama ({@code docs/openai.md}).
      */
-    static final java.util.Set<ProviderType> ASKS_FOR_STREAM_USAGE =
-            java.util.Collections.unmodifiableSet(java.util.EnumSet.of(ProviderType.DEEPSEEK, ProviderType.VLLM,
-                                                                       ProviderType.OLLAMA));
+    static final Set<ProviderType> ASKS_FOR_STREAM_USAGE =
+            Collections.unmodifiableSet(EnumSet.of(ProviderType.DEEPSEEK, ProviderType.VLLM, ProviderType.OLLAMA));
     private static final Map<ProviderType, OpenAiCompatibleAdapter> PRESETS = presets();
 
     private final ProviderType type;

@@ -11,6 +11,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Base64;
+import java.util.Objects;
 
 /**
  * Turns a {@code batchEmbedContents} answer ({@code embeddings[].values}) into OpenAI's embeddings list.
@@ -35,7 +36,7 @@ final class EmbedTranslator implements ResponseTranslator {
         this.model = model;
         this.expected = expected;
         this.base64 = base64;
-        this.usageSink = java.util.Objects.requireNonNull(usageSink, "usageSink");
+        this.usageSink = Objects.requireNonNull(usageSink, "usageSink");
     }
 
     @Override

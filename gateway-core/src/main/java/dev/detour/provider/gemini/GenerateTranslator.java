@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Turns {@code generateContent} answers and {@code streamGenerateContent?alt=sse} streams into
@@ -91,7 +92,7 @@ final class GenerateTranslator implements ResponseTranslator {
      */
     GenerateTranslator(Mode mode, String model, String requestId, long created, boolean includeUsage, Clock clock,
                        UsageSink usageSink) {
-        this.usageSink = java.util.Objects.requireNonNull(usageSink, "usageSink");
+        this.usageSink = Objects.requireNonNull(usageSink, "usageSink");
         this.mode = mode;
         this.model = model;
         this.requestId = requestId;
