@@ -171,14 +171,23 @@ public final class RequestContext {
     }
 
     /**
-     * Returns the scanner that reads token usage from the response as the server writes it to the client;
-     * read it in {@link #onComplete} actions.
+     * Returns the token usage of the response: read by the server from the bytes it writes to the client,
+     * or reported by the response translator ({@link #usageSink()}); read it in {@link #onComplete} actions.
      */
     public dev.detour.api.UsageScanner usage() {
         if (usage == null) {
             usage = new dev.detour.api.UsageScanner();
         }
         return usage;
+    }
+
+    /**
+     * Returns where a response translator reports the usage it parsed from the provider's answer: this
+     * request's {@link #usage()} when someone {@linkplain #needsUsage() needs it}, else a sink that drops it.
+     * Adapters call it when they prepare an attempt, after every filter has said whether it needs usage.
+     */
+    public dev.detour.api.UsageSink usageSink() {
+        return needsUsage ? usage() : dev.detour.api.UsageSink.NONE;
     }
 
     /**

@@ -28,8 +28,6 @@ public final class OpenAiAdapter implements ProviderAdapter {
     public static final OpenAiAdapter INSTANCE = new OpenAiAdapter();
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final byte[] INCLUDE_USAGE = ",\"stream_options\":{\"include_usage\":true}"
-            .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     private OpenAiAdapter() {
     }
@@ -48,24 +46,16 @@ public final class OpenAiAdapter implements ProviderAdapter {
             headers.add(h.getKey(), h.getValue());
         }
         UpstreamBody body = UpstreamBody.PASS_THROUGH;
-        UpstreamBody.Splice model = null;
         if (ctx.bodyReplaced()) {
             body = new UpstreamBody.Replace(ctx.attemptBodyBytes());
         } else if (!target.model().equals(ctx.sniffed().model())) {
-            model = new UpstreamBody.Splice(ctx.sniffed().modelValueStart(), ctx.sniffed().modelValueEnd(),
-                                            target.modelJson());
-            body = model;
+            body = new UpstreamBody.Splice(ctx.sniffed().modelValueStart(), ctx.sniffed().modelValueEnd(),
+                                           target.modelJson());
         }
         ResponseTranslator translator = null;
         if (askForUsage(ctx, target)) {
             // Ask the provider to report the stream's usage, and keep that extra chunk from the client.
-            if (body instanceof UpstreamBody.Replace replace) {
-                body = new UpstreamBody.Replace(withIncludeUsage(replace.bytes()));
-            } else {
-                UpstreamBody.Splice insert = new UpstreamBody.Splice(ctx.sniffed().objectEnd(),
-                        ctx.sniffed().objectEnd(), INCLUDE_USAGE);
-                body = model == null ? insert : new UpstreamBody.Splices(java.util.List.of(model, insert));
-            }
+            body = StreamUsage.withIncludeUsage(ctx, body);
             translator = new UsageChunkFilter(ctx.usage());
         }
         String path = target.origin().basePath() + ctx.endpoint().upstreamSuffix();
@@ -75,31 +65,12 @@ public final class OpenAiAdapter implements ProviderAdapter {
 
     /**
      * Returns whether to ask the provider for a stream's usage the client did not ask for: only when
-     * someone needs it, for hosts known to support {@code stream_options} (OpenAI itself and the mock),
-     * and when the body can take the field without guessing (no {@code stream_options} of another shape).
+     * someone needs it ({@link StreamUsage#wanted}), and for hosts known to take {@code stream_options}
+     * (OpenAI itself and the mock; the OpenAI-compatible presets decide for themselves).
      */
     private static boolean askForUsage(RequestContext ctx, Target target) {
-        if (!ctx.needsUsage() || !ctx.stream() || !ctx.endpoint().streamable() || ctx.sniffed().includeUsage()) {
-            return false;
-        }
         ProviderType type = target.provider().type();
-        if (type != ProviderType.OPENAI && type != ProviderType.MOCK) {
-            return false;
-        }
-        return ctx.bodyReplaced() || !ctx.sniffed().streamOptions() && ctx.sniffed().objectEnd() > 0;
-    }
-
-    private static byte[] withIncludeUsage(byte[] body) {
-        try {
-            JsonNode root = JSON.readTree(body);
-            if (root instanceof com.fasterxml.jackson.databind.node.ObjectNode object) {
-                object.putObject("stream_options").put("include_usage", true);
-                return JSON.writeValueAsBytes(object);
-            }
-        } catch (IOException e) {
-            // leave the body as it is: the provider will say what is wrong with it
-        }
-        return body;
+        return (type == ProviderType.OPENAI || type == ProviderType.MOCK) && StreamUsage.wanted(ctx);
     }
 
     @Override

@@ -10,9 +10,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * Relays an OpenAI event stream whose usage chunk Detour asked for on the client's behalf: every event
- * goes out as the same bytes, except the usage-only chunk ({@code "choices": []} with a {@code usage}),
- * which is read into a {@link UsageScanner} and not shown to a client that did not ask for it.
+ * Relays an OpenAI event stream whose usage chunk Detour asked for on the client's behalf, so that the client
+ * sees what it would have seen had Detour not asked: every event goes out as the same bytes, except the
+ * usage-only chunk ({@code "choices": []} with a {@code usage}), which is read into a {@link UsageScanner}
+ * instead, and the {@code "usage": null} member that {@code include_usage} adds to every other chunk, which is
+ * cut out.
  *
  * <p>Events are cut at blank lines as they complete; only events that mention {@code usage} are parsed.
  * One per exchange; not thread-safe.
@@ -26,6 +28,8 @@ public final class UsageChunkFilter implements ResponseTranslator {
     private final UsageScanner usage;
     private byte[] pending = new byte[1024];
     private int length;
+    /** The {@code "usage": null} member the last {@link #isUsageOnly} call found, as {@link #nullUsageMember}. */
+    private long nullUsage = -1;
 
     /** Creates a filter that reads the usage chunk into {@code usage}. */
     public UsageChunkFilter(UsageScanner usage) {
@@ -93,11 +97,51 @@ public final class UsageChunkFilter implements ResponseTranslator {
     }
 
     private void emit(int start, int end, ByteSink out) {
+        nullUsage = -1;
         if (mentionsUsage(start, end) && isUsageOnly(start, end)) {
             usage.scan(pending, start, end - start);
             return;
         }
+        if (nullUsage >= 0) {
+            int from = (int) (nullUsage >>> 32);
+            int to = (int) nullUsage;
+            out.write(pending, start, from - start);
+            out.write(pending, to, end - to);
+            return;
+        }
         out.write(pending, start, end - start);
+    }
+
+    /**
+     * Returns the bytes to cut to remove an object member {@code "usage": null} (name at {@code nameStart},
+     * value ending at {@code valueEnd}) with one of its separating commas, so that the object stays valid JSON:
+     * the comma before it, or for a first member the comma after it (and the spaces after that). Packed as {@code from << 32 | to} (indices
+     * into {@code bytes}, {@code to} exclusive) so that the per-chunk path allocates nothing.
+     */
+    public static long nullUsageMember(byte[] bytes, int nameStart, int valueEnd, int limit) {
+        int before = nameStart - 1;
+        while (before >= 0 && isSpace(bytes[before])) {
+            before--;
+        }
+        if (before >= 0 && bytes[before] == ',') {
+            return (long) before << 32 | valueEnd;
+        }
+        int after = valueEnd;
+        while (after < limit && isSpace(bytes[after])) {
+            after++;
+        }
+        if (after == limit || bytes[after] != ',') {
+            return (long) nameStart << 32 | valueEnd; // the only member
+        }
+        after++;
+        while (after < limit && isSpace(bytes[after])) {
+            after++;
+        }
+        return (long) nameStart << 32 | after;
+    }
+
+    private static boolean isSpace(byte b) {
+        return b == ' ' || b == '\t' || b == '\n' || b == '\r';
     }
 
     private boolean mentionsUsage(int start, int end) {
@@ -113,7 +157,10 @@ public final class UsageChunkFilter implements ResponseTranslator {
         return false;
     }
 
-    /** Returns whether the event's data is a chunk with empty choices and a usage object. */
+    /**
+     * Returns whether the event's data is a chunk with empty choices and a usage object; notes a top-level
+     * {@code "usage": null} member in {@link #nullUsage}.
+     */
     private boolean isUsageOnly(int start, int end) {
         int data = indexOf(start, end, "data:");
         if (data < 0) {
@@ -128,14 +175,22 @@ public final class UsageChunkFilter implements ResponseTranslator {
             boolean hasUsage = false;
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String name = p.currentName();
+                long nameAt = p.currentTokenLocation().getByteOffset();
                 JsonToken v = p.nextToken();
-                if ("choices".equals(name)) {
-                    emptyChoices = v == JsonToken.START_ARRAY && p.nextToken() == JsonToken.END_ARRAY;
-                    if (!emptyChoices) {
+                if ("choices".equals(name) && v == JsonToken.START_ARRAY) {
+                    JsonToken element = p.nextToken();
+                    emptyChoices = element == JsonToken.END_ARRAY;
+                    while (element != JsonToken.END_ARRAY && element != null) {
                         p.skipChildren();
+                        element = p.nextToken();
                     }
                 } else if ("usage".equals(name)) {
                     hasUsage = v == JsonToken.START_OBJECT;
+                    if (v == JsonToken.VALUE_NULL) {
+                        // The parser counts offsets from its first byte, at index from.
+                        nullUsage = nullUsageMember(pending, from + (int) nameAt,
+                                                    from + (int) p.currentLocation().getByteOffset(), end);
+                    }
                     p.skipChildren();
                 } else {
                     p.skipChildren();
@@ -143,6 +198,7 @@ public final class UsageChunkFilter implements ResponseTranslator {
             }
             return emptyChoices && hasUsage;
         } catch (IOException e) {
+            nullUsage = -1;
             return false; // not JSON we understand: pass it on as it is
         }
     }

@@ -139,7 +139,6 @@ public final class DispatchFilter implements GatewayFilter {
     private void attempt(RequestContext ctx, Route route, AttemptLog log, String session, Target target,
                          PooledKey key, CompletableFuture<GatewayResponse> result) {
         log.sent(target, key);
-        ctx.recordAttempt(target.provider().name(), target.model(), key.id(), target.price());
         KeyQuotas quotas = key.config().quotas();
         ctx.needsUsage(quotas.tokensPerMinute() > 0 || quotas.tokensPerDay() > 0);
         GatewayResponse.Full tooLong = ContextWindowCheck.check(ctx, target);
@@ -147,6 +146,8 @@ public final class DispatchFilter implements GatewayFilter {
             refuseTooLong(ctx, route, log, session, target, key, tooLong, result);
             return;
         }
+        // Recorded once the attempt is sure to go out: a refusal above sends nothing (x-detour-attempts).
+        ctx.recordAttempt(target.provider().name(), target.model(), key.id(), target.price());
         ProviderAdapter adapter = target.adapter();
         UpstreamRequest request;
         try {

@@ -2,6 +2,7 @@ package dev.detour.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -66,46 +67,77 @@ class UsageScannerTest {
                       + "\"prompt_tokens_details\":{\"cached_tokens\":1920,\"audio_tokens\":0},"
                       + "\"completion_tokens_details\":{\"reasoning_tokens\":0}}}";
 
-        UsageScanner s = scanInPieces(body, 5);
+        for (int piece = 1; piece <= 11; piece++) {
+            UsageScanner s = scanInPieces(body, piece);
 
-        assertEquals(2006, s.promptTokens(), "prompt_tokens_details is not prompt_tokens");
-        assertEquals(300, s.completionTokens());
-        assertEquals(1920, s.cachedTokens());
+            assertEquals(1920, s.cachedTokens(), "pieces of " + piece);
+            assertEquals(2006, s.promptTokens(), "prompt_tokens_details is not prompt_tokens");
+            assertEquals(2306, s.totalTokens());
+        }
     }
 
     @Test
-    void reportsNoCachedTokensWhenAbsent() {
-        assertEquals(-1, scanInPieces("{\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1}}", 7)
-                .cachedTokens());
+    void saysCachedTokensAreUnknownWhenTheAnswerHasNoDetails() {
+        UsageScanner s = scanInPieces("{\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":3}}", 4);
+
+        assertEquals(-1, s.cachedTokens());
     }
 
     @Test
-    void findsUsageAfterLongTextBetweenQuotesWhateverTheSplits() {
-        StringBuilder sse = new StringBuilder();
-        for (int i = 0; i < 50; i++) {
-            sse.append("data: {\"id\":\"c\",\"choices\":[{\"delta\":{\"content\":\"lorem ipsum dolor sit amet, ")
-               .append("\\\"quoted\\\" tokens\"}}],\"usage\":null}\n\n");
-        }
-        sse.append("data: {\"choices\":[],\"usage\":{\"prompt_tokens\":31,\"completion_tokens\":250,")
-           .append("\"total_tokens\":281,\"prompt_tokens_details\":{\"cached_tokens\":16}}}\n\ndata: [DONE]\n\n");
-        byte[] bytes = sse.toString().getBytes(StandardCharsets.UTF_8);
+    void takesTheUsageATranslatorRecords() {
+        UsageScanner s = new UsageScanner();
 
-        for (int piece : new int[] {1, 2, 3, 7, 64, 4096}) {
-            UsageScanner fromArrays = new UsageScanner();
-            UsageScanner fromBuffers = new UsageScanner();
-            for (int i = 0; i < bytes.length; i += piece) {
-                int n = Math.min(piece, bytes.length - i);
-                fromArrays.scan(bytes, i, n);
-                ByteBuffer direct = ByteBuffer.allocateDirect(n).put(bytes, i, n).flip();
-                fromBuffers.scan(direct);
-            }
+        s.record(120, 30, -1, 100);
 
-            for (UsageScanner s : new UsageScanner[] {fromArrays, fromBuffers}) {
-                assertEquals(31, s.promptTokens(), "pieces of " + piece);
-                assertEquals(250, s.completionTokens(), "pieces of " + piece);
-                assertEquals(281, s.totalTokens(), "pieces of " + piece);
-                assertEquals(16, s.cachedTokens(), "pieces of " + piece);
+        assertTrue(s.found());
+        assertEquals(150, s.totalTokens(), "no total reported: prompt plus completion");
+        assertEquals(100, s.cachedTokens());
+    }
+
+    @Test
+    void readsNumbersAfterLongTextWithoutQuotesInIt() {
+        String text = "x".repeat(10_000);
+        String body = "{\"choices\":[{\"message\":{\"content\":\"" + text + "\"}}],\"usage\":{\"prompt_tokens\":"
+                      + "7,\"completion_tokens\":2500,\"total_tokens\":2507}}";
+
+        UsageScanner s = scanInPieces(body, 333);
+
+        assertEquals(2507, s.totalTokens());
+        assertEquals(2500, s.completionTokens());
+    }
+
+    @Test
+    void readsTheSameFromEverySplitOfAStreamInArraysAndDirectBuffers() {
+        String stream = "data: {\"choices\":[{\"delta\":{\"content\":\"\\\"prompt_tokens\\\": 1, \\\"c\"}}],"
+                        + "\"usage\":null,\"cached\":\"completion\",\"p\":\"\",\"t\":\"total\"}\n\n"
+                        + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\" : 2006,\"completion_tokens\":\n300,"
+                        + "\"total_tokens\":2306,\"prompt_tokens_details\":{\"cached_tokens\":1920}}}\n\ndata: [DONE]\n\n";
+        byte[] bytes = stream.getBytes(StandardCharsets.UTF_8);
+
+        for (int cut = 0; cut <= bytes.length; cut++) {
+            for (boolean direct : new boolean[] {false, true}) {
+                UsageScanner s = new UsageScanner();
+                s.scan(buffer(bytes, 0, cut, direct));
+                s.scan(buffer(bytes, cut, bytes.length, direct));
+
+                String where = "cut at " + cut + (direct ? ", direct" : ", heap");
+                assertEquals(2006, s.promptTokens(), where);
+                assertEquals(300, s.completionTokens(), where);
+                assertEquals(2306, s.totalTokens(), where);
+                assertEquals(1920, s.cachedTokens(), where);
             }
         }
+        for (int piece = 1; piece <= 40; piece++) {
+            assertEquals(1920, scanInPieces(stream, piece).cachedTokens(), "pieces of " + piece);
+        }
+    }
+
+    private static ByteBuffer buffer(byte[] bytes, int from, int to, boolean direct) {
+        if (!direct) {
+            return ByteBuffer.wrap(bytes, from, to - from); // position() > 0, as a slice of a larger array
+        }
+        ByteBuffer b = ByteBuffer.allocateDirect(to - from);
+        b.put(bytes, from, to - from).flip();
+        return b;
     }
 }

@@ -3,6 +3,8 @@ package dev.detour.provider;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.detour.filter.RequestContext;
 import dev.detour.filter.RequestExecutor;
 import dev.detour.routing.Target;
@@ -80,6 +82,34 @@ class OpenAiAdapterTest {
         assertEquals(true, json.at("/stream_options/include_usage").asBoolean());
         assertEquals("gpt-4o-mini-2024-07-18", json.get("model").asText());
         assertEquals(UsageChunkFilter.class, r.translator().getClass());
+    }
+
+    @Test
+    void rewritesAClientsOwnStreamOptionsToAskForUsage() throws Exception {
+        String body = "{\"stream\":true,\"model\":\"mini\",\"stream_options\":{\"include_usage\":false},\"messages\":[]}";
+        RequestContext ctx = TestContexts.newContext(RequestExecutor.DIRECT, body);
+        ctx.needsUsage(true);
+        Target target = ctx.route().targets().get(0);
+
+        UpstreamRequest r = OpenAiAdapter.INSTANCE.prepare(ctx, target, target.keys().next());
+
+        JsonNode json = new ObjectMapper().readTree(((UpstreamBody.Replace) r.body()).bytes());
+        assertEquals(true, json.at("/stream_options/include_usage").asBoolean());
+        assertEquals("gpt-4o-mini-2024-07-18", json.get("model").asText(), "the route's model, as a splice would");
+        assertEquals(UsageChunkFilter.class, r.translator().getClass());
+    }
+
+    @Test
+    void leavesTheUsageChunkToAClientThatAskedForIt() {
+        String body = "{\"stream\":true,\"model\":\"gpt-4o\",\"stream_options\":{\"include_usage\":true}}";
+        RequestContext ctx = TestContexts.newContext(RequestExecutor.DIRECT, body);
+        ctx.needsUsage(true);
+        Target target = ctx.route().targets().get(0);
+
+        UpstreamRequest r = OpenAiAdapter.INSTANCE.prepare(ctx, target, target.keys().next());
+
+        assertEquals(UpstreamBody.PASS_THROUGH, r.body());
+        assertNull(r.translator(), "the server reads the chunk as it passes to the client");
     }
 
     @Test

@@ -15,6 +15,8 @@ class UsageChunkFilterTest {
     private static final String USAGE = "data: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,"
                                         + "\"completion_tokens\":3,\"total_tokens\":15}}\n\n";
     private static final String DONE = "data: [DONE]\n\n";
+    /** The chunk as the upstream sends it when nobody asked for the usage. */
+    private static final String PLAIN = CHUNK.replace(",\"usage\":null", "");
 
     private static String run(String stream, int piece, UsageScanner usage) throws Exception {
         UsageChunkFilter filter = new UsageChunkFilter(usage);
@@ -34,14 +36,30 @@ class UsageChunkFilterTest {
 
             String out = run(CHUNK + USAGE + DONE, piece, usage);
 
-            assertEquals(CHUNK + DONE, out, "pieces of " + piece);
+            assertEquals(PLAIN + DONE, out, "pieces of " + piece);
             assertEquals(15, usage.totalTokens());
         }
     }
 
     @Test
+    void cutsTheUsageNullThatTheAskAddedToEveryChunk() throws Exception {
+        for (int piece = 1; piece <= CHUNK.length() + 1; piece += 5) {
+            String out = run(CHUNK + USAGE + DONE, piece, new UsageScanner());
+
+            assertEquals(PLAIN + DONE, out, "pieces of " + piece);
+        }
+    }
+
+    @Test
+    void cutsAUsageNullThatComesFirst() throws Exception {
+        String chunk = "data: {\"usage\" : null,\n\"choices\":[{\"index\":0}]}\n\n";
+
+        assertEquals("data: {\"choices\":[{\"index\":0}]}\n\n", run(chunk, 4, new UsageScanner()));
+    }
+
+    @Test
     void passesEveryOtherEventAsTheSameBytes() throws Exception {
-        String stream = ": keep-alive\n\n" + CHUNK.replace("\n\n", "\r\n\r\n") + "data: {\"usage\":{\"note\":1},"
+        String stream = ": keep-alive\n\n" + PLAIN.replace("\n\n", "\r\n\r\n") + "data: {\"usage\":{\"note\":1},"
                         + "\"choices\":[{\"index\":0}]}\n\n" + DONE;
 
         String out = run(stream, 5, new UsageScanner());
@@ -51,6 +69,6 @@ class UsageChunkFilterTest {
 
     @Test
     void passesATrailingPartialEventOn() throws Exception {
-        assertEquals(CHUNK + "data: {\"par", run(CHUNK + "data: {\"par", 3, new UsageScanner()));
+        assertEquals(PLAIN + "data: {\"par", run(PLAIN + "data: {\"par", 3, new UsageScanner()));
     }
 }

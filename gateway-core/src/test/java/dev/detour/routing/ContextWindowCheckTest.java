@@ -82,6 +82,7 @@ class ContextWindowCheckTest {
     private RouteTable table;
     private DispatchFilter filter;
     private int bodyReads;
+    private RequestContext lastContext;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -120,6 +121,23 @@ class ContextWindowCheckTest {
         String message = error.get("message").asText();
         assertTrue(message.contains("model 'small-model' at provider 'a', 1000 tokens"), message);
         assertTrue(message.contains("about 1251 in the prompt"), message);
+    }
+
+    @Test
+    void countsOnlyTheAttemptThatWasSent() throws Exception {
+        chat("m", text(5000), "");
+
+        assertEquals(1, lastContext.attempts(), "the refused small model is no attempt (x-detour-attempts)");
+        assertEquals("big", lastContext.provider());
+        assertEquals("big-model", lastContext.upstreamModel());
+    }
+
+    @Test
+    void countsNoAttemptWhenNothingWasSent() throws Exception {
+        chat("alone", text(5000), "");
+
+        assertEquals(0, lastContext.attempts());
+        assertEquals("-", lastContext.provider(), "no upstream was involved");
     }
 
     @Test
@@ -286,6 +304,7 @@ class ContextWindowCheckTest {
                 return new ByteArrayInputStream(bytes);
             }
         }, sniffed, table.route(sniffed.model()), clock.executor(), clock.nanoTime());
+        lastContext = ctx;
         CompletableFuture<GatewayResponse> f =
                 filter.filter(ctx, c -> { throw new AssertionError("dispatch is terminal"); }).toCompletableFuture();
         assertTrue(f.isDone(), "nothing here waits");

@@ -234,8 +234,8 @@ class CrossProviderFallbackIT {
 
         assertEquals(200, response.statusCode(), response.body());
         assertEquals(Optional.of("claude"), response.headers().firstValue("x-detour-provider"));
-        assertEquals(Optional.of("2"), response.headers().firstValue("x-detour-attempts"),
-                     "the refused attempt counts, though nothing was sent");
+        assertEquals(Optional.of("1"), response.headers().firstValue("x-detour-attempts"),
+                     "the refused attempt sent nothing: only the fallback's counts");
         assertEquals(0, upstream.findAll(postRequestedFor(urlPathEqualTo(OPENAI))).size(),
                      "about 150 tokens never reach a 50-token model");
         assertEquals(1, upstream.findAll(postRequestedFor(urlPathEqualTo(MESSAGES))).size());

@@ -9,7 +9,6 @@ import dev.detour.error.ErrorResponses;
 import dev.detour.filter.GatewayResponse;
 import dev.detour.filter.Headers;
 import dev.detour.filter.RequestContext;
-import dev.detour.provider.ByteSink;
 import dev.detour.provider.ProviderAdapter;
 import dev.detour.provider.RetryHints;
 import dev.detour.provider.UpstreamBody;
@@ -74,7 +73,7 @@ public final class AnthropicAdapter implements ProviderAdapter {
                                    headers(provider, key, ctx.stream()), new UpstreamBody.Replace(translation.body()),
                                    ctx.stream(), ctx.route().timeouts(),
                                    new MessagesTranslator(shape, translation.includeUsage(), clock, ctx.sniffed().model(),
-                                                          usageOnly(ctx, translation.includeUsage())));
+                                                          ctx.usageSink()));
     }
 
     @Override
@@ -293,13 +292,5 @@ public final class AnthropicAdapter implements ProviderAdapter {
         private static String text(JsonNode node) {
             return node == null || node.isNull() || !node.isValueNode() ? null : node.asText();
         }
-    }
-
-    /**
-     * Returns where a stream's usage goes when the client did not ask for it but Detour needs it (usage
-     * accounting, token limits): the request's usage scanner; {@code null} otherwise.
-     */
-    private static ByteSink usageOnly(RequestContext ctx, boolean clientAsked) {
-        return ctx.stream() && !clientAsked && ctx.needsUsage() ? ctx.usage()::scan : null;
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.detour.api.UsageSink;
 import dev.detour.provider.ByteSink;
 import dev.detour.provider.ResponseTranslator;
 import dev.detour.provider.StreamFailure;
@@ -15,6 +16,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Turns one Anthropic Messages answer into OpenAI's format: a {@code message} body into a {@code chat.completion}
@@ -25,6 +27,10 @@ import java.util.List;
  * until then an in-band {@code error} event still lets the router try another target. So the role chunk is
  * held back from {@code message_start} until the first event that carries part of the answer (text, a tool
  * call, the stop reason): Anthropic often reports overload right after {@code message_start}.
+ *
+ * <p>Usage: the answer's counts go to the request's {@link UsageSink} whether or not the client sees them (a stream
+ * shows them only to a client that asked for {@code stream_options.include_usage}): for a body when it is
+ * translated, for a stream at {@code message_stop}, so an attempt that fails before its end reports nothing.
  *
  * <p>One per exchange; not thread-safe.
  */
@@ -46,6 +52,7 @@ final class MessagesTranslator implements ResponseTranslator {
     private final OpenAiWriter writer;
     private final Clock clock;
     private final String fallbackModel;
+    private final UsageSink usageSink;
     private final SseParser parser = new SseParser(MAX_EVENT_BYTES);
 
     private Phase phase = Phase.AWAITING_START;
@@ -53,6 +60,8 @@ final class MessagesTranslator implements ResponseTranslator {
     private boolean started;
     private boolean finished;
     private Usage usage = Usage.NONE;
+    /** Whether the stream carried a {@code usage} object at all. */
+    private boolean usageSeen;
     /** OpenAI tool-call index per Anthropic block index; -1 for blocks that are not client tool calls. */
     private int[] toolIndexOfBlock = new int[0];
     /** Whether a tool block sent any argument text yet, per Anthropic block index. */
@@ -67,20 +76,21 @@ final class MessagesTranslator implements ResponseTranslator {
      * @param fallbackModel the model reported when the answer names none: the upstream model requested
      */
     MessagesTranslator(OpenAiWriter.Shape shape, boolean includeUsage, Clock clock, String fallbackModel) {
-        this(shape, includeUsage, clock, fallbackModel, null);
+        this(shape, includeUsage, clock, fallbackModel, UsageSink.NONE);
     }
 
     /**
-     * Creates a translator whose stream usage, when the client did not ask for it, goes to {@code usageOnly}.
+     * Creates a translator that reports the answer's usage to {@code usageSink}.
      *
-     * @param usageOnly where the usage chunk goes when the client did not ask for it; {@code null} for none
+     * @param usageSink where the answer's token counts go, shown to the client or not
      */
     MessagesTranslator(OpenAiWriter.Shape shape, boolean includeUsage, Clock clock, String fallbackModel,
-                       ByteSink usageOnly) {
+                       UsageSink usageSink) {
         this.shape = shape;
-        this.writer = new OpenAiWriter(shape, includeUsage, usageOnly);
+        this.writer = new OpenAiWriter(shape, includeUsage);
         this.clock = clock;
         this.fallbackModel = fallbackModel;
+        this.usageSink = Objects.requireNonNull(usageSink, "usageSink");
     }
 
     @Override
@@ -105,8 +115,14 @@ final class MessagesTranslator implements ResponseTranslator {
             // thinking, redacted_thinking and server-tool blocks have no place in OpenAI's message.
         }
         String joined = text != null ? text.toString() : calls.isEmpty() ? "" : null;
-        return writer.completion(joined, calls, finishReason(message.path("stop_reason").asText(null)),
-                                 Usage.of(message.get("usage")));
+        JsonNode usageNode = message.get("usage");
+        Usage counts = Usage.of(usageNode);
+        byte[] translated = writer.completion(joined, calls, finishReason(message.path("stop_reason").asText(null)),
+                                              counts);
+        if (usageNode != null && usageNode.isObject()) {
+            report(counts);
+        }
+        return translated;
     }
 
     @Override
@@ -170,7 +186,7 @@ final class MessagesTranslator implements ResponseTranslator {
                 break;
             case "message_delta":
                 requireStarted(type);
-                usage = usage.updatedBy(node.get("usage"));
+                updateUsage(node.get("usage"));
                 start();
                 if (!finished) { // OpenAI clients expect exactly one finish_reason
                     writer.finishChunk(finishReason(node.path("delta").path("stop_reason").asText(null)), out);
@@ -183,6 +199,9 @@ final class MessagesTranslator implements ResponseTranslator {
                 if (!finished) {
                     writer.finishChunk("stop", out);
                     finished = true;
+                }
+                if (usageSeen) {
+                    report(usage);
                 }
                 writer.end(usage, out);
                 phase = Phase.STOPPED;
@@ -201,7 +220,7 @@ final class MessagesTranslator implements ResponseTranslator {
 
     private void onMessageStart(JsonNode message) {
         writer.head(message.path("id").asText(""), model(message), clock.instant().getEpochSecond());
-        usage = Usage.of(message.get("usage"));
+        updateUsage(message.get("usage"));
         phase = Phase.STREAMING;
     }
 
@@ -259,6 +278,17 @@ final class MessagesTranslator implements ResponseTranslator {
             writer.toolCallArguments(k, "{}", out);
             argumentsSent[index] = true;
         }
+    }
+
+    private void updateUsage(JsonNode node) {
+        if (node != null && node.isObject()) {
+            usage = usage.updatedBy(node);
+            usageSeen = true;
+        }
+    }
+
+    private void report(Usage counts) {
+        usageSink.record(counts.prompt(), counts.output(), counts.total(), counts.cacheRead());
     }
 
     private void requireStarted(String type) throws TranslationException {

@@ -24,7 +24,6 @@ final class OpenAiWriter {
 
     private final Shape shape;
     private final boolean includeUsage;
-    private final ByteSink usageOnly;
     private final Buffer buffer = new Buffer();
     private String id = "";
     private String model = "";
@@ -35,13 +34,10 @@ final class OpenAiWriter {
      *
      * @param includeUsage whether the client asked for {@code stream_options.include_usage}: then every chunk
      *                     carries {@code "usage": null} and a usage chunk ends the stream
-     * @param usageOnly    where the usage chunk goes when the client did not ask for it but Detour needs the
-     *                     usage (budgets, token limits): read there, never shown to the client; {@code null} for none
      */
-    OpenAiWriter(Shape shape, boolean includeUsage, ByteSink usageOnly) {
+    OpenAiWriter(Shape shape, boolean includeUsage) {
         this.shape = shape;
         this.includeUsage = includeUsage;
-        this.usageOnly = usageOnly;
     }
 
     /** Sets the head every object of this answer repeats. */
@@ -153,12 +149,9 @@ final class OpenAiWriter {
         event(out, gen -> { }, finishReason);
     }
 
-    /**
-     * Writes the usage chunk ({@code choices: []}) if the client asked for it (else to the usage-only sink, if
-     * any), then {@code data: [DONE]}.
-     */
+    /** Writes the usage chunk ({@code choices: []}) if the client asked for it, then {@code data: [DONE]}. */
     void end(Usage usage, ByteSink out) {
-        if (includeUsage || usageOnly != null) {
+        if (includeUsage) {
             buffer.reset();
             try (JsonGenerator gen = JSON.createGenerator(buffer)) {
                 gen.writeStartObject();
@@ -170,7 +163,7 @@ final class OpenAiWriter {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            emit(includeUsage ? out : usageOnly);
+            emit(out);
         }
         out.write(DONE);
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.detour.api.Endpoint;
 import dev.detour.config.ApiKeyConfig;
 import dev.detour.config.ProviderConfig;
 import dev.detour.filter.GatewayResponse;
@@ -12,6 +13,7 @@ import dev.detour.filter.RequestContext;
 import dev.detour.provider.ProviderAdapter;
 import dev.detour.provider.ResponseTranslator;
 import dev.detour.provider.RetryHints;
+import dev.detour.provider.StreamUsage;
 import dev.detour.provider.UpstreamBody;
 import dev.detour.provider.UpstreamRequest;
 import dev.detour.provider.UpstreamVerdict;
@@ -42,6 +44,10 @@ import java.util.regex.Pattern;
  *       chunk carries only prompt-filter results with {@code "choices": []}, which breaks clients that read
  *       {@code choices[0]} of every chunk (the Python idiom). Non-streamed answers pass through with Azure's
  *       extra {@code prompt_filter_results}/{@code content_filter_results} fields, which SDKs ignore.</li>
+ *   <li>Stream usage: when someone needs a chat stream's usage and the client did not ask for it, Azure is asked
+ *       ({@code stream_options.include_usage}) if the API version takes it ({@link #takesStreamOptions}: the v1
+ *       API and dated versions from 2024-08-01 on; older ones refuse unknown fields), and the filter keeps that
+ *       chunk from the client.</li>
  * </ul>
  *
  * <p>Classification follows §3 and §10: 429 is a rate limit unless its message is about quota; wait hints come
@@ -58,6 +64,8 @@ public final class AzureAdapter implements ProviderAdapter {
     public static final String V1 = "v1";
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern DATE = Pattern.compile("\\d{4}-\\d{2}-\\d{2}");
+    private static final String FIRST_WITH_STREAM_OPTIONS = "2024-08-01";
     private static final Pattern REPLENISHED_IN = Pattern.compile("(?i)replenished in (\\d+):(\\d{2}):(\\d{2})");
 
     private AzureAdapter() {
@@ -98,11 +106,33 @@ public final class AzureAdapter implements ProviderAdapter {
             path = base + "/deployments/" + pathSegment(target.model()) + suffix + "?api-version="
                    + URLEncoder.encode(apiVersion == null ? "" : apiVersion, StandardCharsets.UTF_8);
         }
-        ResponseTranslator translator = ctx.stream()
-                ? SseEventFilter.newFilter(SseEventFilter.EmptyChunks.SKIP, this::classifyInBand)
-                : null;
+        boolean askUsage = ctx.endpoint() == Endpoint.CHAT_COMPLETIONS && takesStreamOptions(apiVersion)
+                           && StreamUsage.wanted(ctx);
+        if (askUsage) {
+            body = StreamUsage.withIncludeUsage(ctx, body);
+        }
+        ResponseTranslator translator = null;
+        if (ctx.stream()) {
+            translator = askUsage
+                    ? SseEventFilter.newFilter(SseEventFilter.EmptyChunks.SKIP, this::classifyInBand, ctx.usage())
+                    : SseEventFilter.newFilter(SseEventFilter.EmptyChunks.SKIP, this::classifyInBand);
+        }
         return new UpstreamRequest(target, key, ctx.endpoint(), path, headers.build(), body, ctx.stream(),
                                    ctx.route().timeouts(), translator);
+    }
+
+    /**
+     * Returns whether API version {@code apiVersion} accepts {@code stream_options}: the v1 API, and dated
+     * versions ({@code 2024-10-21}, {@code 2025-01-01-preview}) from {@code 2024-08-01} on, where Azure added it.
+     */
+    static boolean takesStreamOptions(String apiVersion) {
+        if (V1.equals(apiVersion)) {
+            return true;
+        }
+        if (apiVersion == null || apiVersion.length() < 10 || !DATE.matcher(apiVersion.substring(0, 10)).matches()) {
+            return false; // a version this adapter cannot read: do not risk a refused field
+        }
+        return apiVersion.substring(0, 10).compareTo(FIRST_WITH_STREAM_OPTIONS) >= 0;
     }
 
     @Override

@@ -80,16 +80,13 @@ public final class BedrockAdapter implements ProviderAdapter {
             case CHAT_COMPLETIONS:
                 body = ConverseRequests.translate(request);
                 path = modelPath + (stream ? "/converse-stream" : "/converse");
-                boolean includeUsage = ConverseRequests.includeUsage(request);
                 translator = new ConverseTranslator(newCompletionId(), clock.instant().getEpochSecond(), clientModel,
-                                                    includeUsage,
-                                                    stream && !includeUsage && ctx.needsUsage() ? ctx.usage()::scan
-                                                                                                : null);
+                                                    ConverseRequests.includeUsage(request), ctx.usageSink());
                 break;
             case EMBEDDINGS:
                 body = TitanEmbeddings.request(request);
                 path = modelPath + "/invoke";
-                translator = new TitanEmbeddings(clientModel, TitanEmbeddings.base64(request));
+                translator = new TitanEmbeddings(clientModel, TitanEmbeddings.base64(request), ctx.usageSink());
                 break;
             default:
                 throw new InvalidRequestException("The Bedrock provider serves /v1/chat/completions and "

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.detour.api.UsageSink;
 import dev.detour.provider.ByteSink;
 import dev.detour.provider.ResponseTranslator;
 import dev.detour.provider.StreamFailure;
@@ -28,6 +29,9 @@ import java.util.Objects;
  * {@code [DONE]}. Exception frames throw a classified {@link StreamFailure}; a stream ending before
  * {@code messageStop} is a failure too.
  *
+ * <p>Usage goes to the request's {@link UsageSink} whether or not the client sees it: for a body when it is
+ * translated, for a stream when it ends complete.
+ *
  * <p>One per exchange; not thread-safe.
  */
 final class ConverseTranslator implements ResponseTranslator {
@@ -42,7 +46,7 @@ final class ConverseTranslator implements ResponseTranslator {
     private final long created;
     private final String model;
     private final boolean includeUsage;
-    private final ByteSink usageOnly;
+    private final UsageSink usageSink;
     private final ChunkBuffer buffer = new ChunkBuffer(256);
     /** Converse content block index to OpenAI tool-call index: text blocks take no tool-call index. */
     private final Map<Integer, Integer> toolIndexByBlock = new HashMap<>(4);
@@ -62,16 +66,16 @@ final class ConverseTranslator implements ResponseTranslator {
      * @param includeUsage whether the client asked for the usage chunk
      */
     ConverseTranslator(String id, long created, String model, boolean includeUsage) {
-        this(id, created, model, includeUsage, null);
+        this(id, created, model, includeUsage, UsageSink.NONE);
     }
 
     /**
-     * Creates a translator whose stream usage, when the client did not ask for it, goes to {@code usageOnly}.
+     * Creates a translator that reports the answer's usage to {@code usageSink}.
      *
-     * @param usageOnly where the usage chunk goes when the client did not ask for it; {@code null} for none
+     * @param usageSink where the answer's token counts go, shown to the client or not
      */
-    ConverseTranslator(String id, long created, String model, boolean includeUsage, ByteSink usageOnly) {
-        this.usageOnly = usageOnly;
+    ConverseTranslator(String id, long created, String model, boolean includeUsage, UsageSink usageSink) {
+        this.usageSink = Objects.requireNonNull(usageSink, "usageSink");
         this.id = Objects.requireNonNull(id, "id");
         this.created = created;
         this.model = Objects.requireNonNull(model, "model");
@@ -137,7 +141,9 @@ final class ConverseTranslator implements ResponseTranslator {
             g.writeEndArray();
             JsonNode u = root.get("usage");
             if (u != null && u.isObject()) {
-                writeUsage(g, Usage.of(u));
+                Usage counts = Usage.of(u);
+                writeUsage(g, counts);
+                counts.reportTo(usageSink);
             }
             g.writeEndObject();
         } catch (IOException e) {
@@ -171,7 +177,10 @@ final class ConverseTranslator implements ResponseTranslator {
                                     "The provider's stream ended before its messageStop event; the answer is "
                                     + "incomplete.");
         }
-        if ((includeUsage || usageOnly != null) && usage != null) {
+        if (usage != null) {
+            usage.reportTo(usageSink);
+        }
+        if (includeUsage && usage != null) {
             try (JsonGenerator g = startEvent()) {
                 g.writeStartObject();
                 writeHead(g);
@@ -182,7 +191,7 @@ final class ConverseTranslator implements ResponseTranslator {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            endEvent(includeUsage ? out : usageOnly);
+            endEvent(out);
         }
         out.write(DONE);
     }
@@ -431,6 +440,10 @@ final class ConverseTranslator implements ResponseTranslator {
             long total = u.has("totalTokens") && cacheRead == 0 && cacheWrite == 0
                     ? u.path("totalTokens").asLong() : prompt + output;
             return new Usage(prompt, output, total, cacheRead);
+        }
+
+        void reportTo(UsageSink sink) {
+            sink.record(prompt, completion, total, cached);
         }
     }
 }

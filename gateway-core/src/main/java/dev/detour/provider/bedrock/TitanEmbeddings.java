@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.detour.api.InvalidRequestException;
+import dev.detour.api.UsageSink;
 import dev.detour.provider.ByteSink;
 import dev.detour.provider.ResponseTranslator;
 import java.io.IOException;
@@ -31,11 +32,18 @@ final class TitanEmbeddings implements ResponseTranslator {
 
     private final String model;
     private final boolean base64;
+    private final UsageSink usageSink;
 
     /** Creates the translator of one answer, for the client-facing {@code model}. */
     TitanEmbeddings(String model, boolean base64) {
+        this(model, base64, UsageSink.NONE);
+    }
+
+    /** Creates the translator of one answer, reporting Titan's {@code inputTextTokenCount} to {@code usageSink}. */
+    TitanEmbeddings(String model, boolean base64, UsageSink usageSink) {
         this.model = Objects.requireNonNull(model, "model");
         this.base64 = base64;
+        this.usageSink = Objects.requireNonNull(usageSink, "usageSink");
     }
 
     /**
@@ -126,6 +134,9 @@ final class TitanEmbeddings implements ResponseTranslator {
             g.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+        if (root.has("inputTextTokenCount")) {
+            usageSink.record(tokens, 0, tokens, -1);
         }
         return out.toByteArray();
     }

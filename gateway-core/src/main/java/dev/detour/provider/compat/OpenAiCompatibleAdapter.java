@@ -17,17 +17,22 @@ import dev.detour.provider.OpenAiAdapter;
 import dev.detour.provider.ProviderAdapter;
 import dev.detour.provider.ResponseTranslator;
 import dev.detour.provider.RetryHints;
+import dev.detour.provider.StreamUsage;
 import dev.detour.provider.UpstreamBody;
 import dev.detour.provider.UpstreamRequest;
 import dev.detour.provider.UpstreamVerdict;
 import dev.detour.provider.UpstreamVerdict.Kind;
+import dev.detour.provider.UsageChunkFilter;
 import dev.detour.routing.Target;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.time.Instant;
+import java.util.Collections;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -39,6 +44,12 @@ import java.util.regex.Pattern;
  * Groq) and only when a one-pass scan of the body finds one of those keys; otherwise it passes through (or is
  * spliced for the model name) exactly as for {@code openai}. OpenRouter streams get an {@link SseEventFilter} so
  * that an error reported before any content can still fail over.
+ *
+ * <p>Stream usage: when someone needs a stream's usage and the client did not ask for it, the hosts documented to
+ * take {@code stream_options} ({@link #ASKS_FOR_STREAM_USAGE}) are asked for it, and its chunk is kept from the
+ * client. The others are not asked: Mistral, Groq ({@code x_groq.usage}), Fireworks and OpenRouter put the usage
+ * in their last chunk anyway, where the server reads it as it passes; for a host that sends none, the usage stays
+ * unknown (a token limit keeps its estimate) rather than risk a host refusing a field it does not know.
  *
  * <p>Answers: errors are read in every shape these hosts use ({@link ProviderError}) and classified with the
  * host's own signals first (Groq's per-day buckets, Mistral's {@code rate_limited}, OpenRouter's and DeepSeek's
@@ -56,16 +67,24 @@ public final class OpenAiCompatibleAdapter implements ProviderAdapter {
             .setNodeFactory(JsonNodeFactory.withExactBigDecimals(true));
     private static final Pattern GO_DURATION_IN_MESSAGE = Pattern.compile(
             "(?i)try again in\\s+((?:\\d+(?:\\.\\d+)?(?:h|ms|m|s|us|µs|ns))+)");
+    /**
+     * The presets whose API documents {@code stream_options.include_usage} for chat streams: DeepSeek
+     * (api-docs.deepseek.com), vLLM ({@code providers.md} §6) and Ollama ({@code docs/openai.md}).
+     */
+    static final Set<ProviderType> ASKS_FOR_STREAM_USAGE =
+            Collections.unmodifiableSet(EnumSet.of(ProviderType.DEEPSEEK, ProviderType.VLLM, ProviderType.OLLAMA));
     private static final Map<ProviderType, OpenAiCompatibleAdapter> PRESETS = presets();
 
     private final ProviderType type;
     private final BodyQuirks quirks;
     private final boolean filterStreams;
+    private final boolean asksForStreamUsage;
 
     private OpenAiCompatibleAdapter(ProviderType type, BodyQuirks quirks, boolean filterStreams) {
         this.type = type;
         this.quirks = quirks;
         this.filterStreams = filterStreams;
+        this.asksForStreamUsage = ASKS_FOR_STREAM_USAGE.contains(type);
     }
 
     /**
@@ -94,9 +113,19 @@ public final class OpenAiCompatibleAdapter implements ProviderAdapter {
                 body = new UpstreamBody.Replace(write(tree));
             }
         }
-        ResponseTranslator translator = filterStreams && base.stream()
-                ? SseEventFilter.newFilter(SseEventFilter.EmptyChunks.KEEP, this::classifyInBand)
-                : null;
+        boolean askUsage = asksForStreamUsage && ctx.endpoint() == Endpoint.CHAT_COMPLETIONS
+                           && StreamUsage.wanted(ctx);
+        if (askUsage) {
+            body = StreamUsage.withIncludeUsage(ctx, body);
+        }
+        ResponseTranslator translator = null;
+        if (filterStreams && base.stream()) {
+            translator = askUsage
+                    ? SseEventFilter.newFilter(SseEventFilter.EmptyChunks.KEEP, this::classifyInBand, ctx.usage())
+                    : SseEventFilter.newFilter(SseEventFilter.EmptyChunks.KEEP, this::classifyInBand);
+        } else if (askUsage) {
+            translator = new UsageChunkFilter(ctx.usage());
+        }
         if (body == base.body() && translator == null) {
             return base;
         }

@@ -5,10 +5,12 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.detour.api.UsageScanner;
 import dev.detour.provider.ByteSink;
 import dev.detour.provider.ResponseTranslator;
 import dev.detour.provider.StreamFailure;
 import dev.detour.provider.UpstreamVerdict;
+import dev.detour.provider.UsageChunkFilter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -26,6 +28,11 @@ import java.util.Objects;
  * follows could no longer fail over. Here comments are held back until the first event has been written, so an
  * error before any content still lets the router try the next target; after that they are forwarded, so long
  * silences keep the client's connection alive.
+ *
+ * <p>When Detour asked for a stream's usage on behalf of a client that did not ({@code stream_options.include_usage},
+ * see {@link dev.detour.provider.StreamUsage}), the usage-only chunk ({@code "choices": []} with a {@code usage})
+ * is read into the request's {@link UsageScanner} and not relayed, and the {@code "usage": null} member that
+ * {@code include_usage} adds to every other chunk is cut out: the client sees what it would have without the ask.
  *
  * <p>Each payload is inspected with Jackson's streaming parser (top-level {@code error}, {@code choices},
  * {@code usage}; everything else is skipped, nothing is built), never aggregated. One per exchange; not
@@ -45,6 +52,8 @@ public final class SseEventFilter implements ResponseTranslator {
 
     private final EmptyChunks emptyChunks;
     private final ErrorClassifier errors;
+    /** Where the usage-only chunk goes instead of the client, or {@code null} to relay it. */
+    private final UsageScanner hiddenUsage;
 
     private byte[] line = new byte[256];
     private int lineLength;
@@ -56,9 +65,10 @@ public final class SseEventFilter implements ResponseTranslator {
     private boolean wrote;
     private boolean done;
 
-    private SseEventFilter(EmptyChunks emptyChunks, ErrorClassifier errors) {
+    private SseEventFilter(EmptyChunks emptyChunks, ErrorClassifier errors, UsageScanner hiddenUsage) {
         this.emptyChunks = Objects.requireNonNull(emptyChunks, "emptyChunks");
         this.errors = Objects.requireNonNull(errors, "errors");
+        this.hiddenUsage = hiddenUsage;
     }
 
     /**
@@ -68,7 +78,20 @@ public final class SseEventFilter implements ResponseTranslator {
      * @param errors      classifies the {@code error} object of an in-band error event
      */
     public static SseEventFilter newFilter(EmptyChunks emptyChunks, ErrorClassifier errors) {
-        return new SseEventFilter(emptyChunks, errors);
+        return new SseEventFilter(emptyChunks, errors, null);
+    }
+
+    /**
+     * Returns a new filter for one exchange whose usage chunk, asked for by Detour and not by the client, is read
+     * into {@code hiddenUsage} instead of being relayed.
+     *
+     * @param emptyChunks whether chunks OpenAI never sends are skipped
+     * @param errors      classifies the {@code error} object of an in-band error event
+     * @param hiddenUsage the request's usage, which the usage-only chunk goes to
+     */
+    public static SseEventFilter newFilter(EmptyChunks emptyChunks, ErrorClassifier errors,
+                                           UsageScanner hiddenUsage) {
+        return new SseEventFilter(emptyChunks, errors, Objects.requireNonNull(hiddenUsage, "hiddenUsage"));
     }
 
     /** Returns the body unchanged: the filter only has work to do on streams. */
@@ -179,6 +202,16 @@ public final class SseEventFilter implements ResponseTranslator {
         if (emptyChunks == EmptyChunks.SKIP && shape.isFillerChunk()) {
             return;
         }
+        if (hiddenUsage != null && shape.choices == 0 && shape.usage) {
+            hiddenUsage.scan(data, 0, length);
+            return;
+        }
+        if (hiddenUsage != null && shape.nullUsage >= 0) {
+            int from = (int) (shape.nullUsage >>> 32);
+            int to = (int) shape.nullUsage;
+            System.arraycopy(data, to, data, from, length - to);
+            length -= to - from;
+        }
         wrote = true;
         out.write(DATA_PREFIX);
         int start = 0;
@@ -208,6 +241,7 @@ public final class SseEventFilter implements ResponseTranslator {
             }
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String field = p.currentName();
+                long fieldAt = p.currentTokenLocation().getByteOffset();
                 JsonToken value = p.nextToken();
                 if ("error".equals(field) && value != JsonToken.VALUE_NULL) {
                     shape.error = MAPPER.readTree(p);
@@ -224,6 +258,10 @@ public final class SseEventFilter implements ResponseTranslator {
                     }
                 } else if ("usage".equals(field)) {
                     shape.usage = value != JsonToken.VALUE_NULL;
+                    if (value == JsonToken.VALUE_NULL) {
+                        shape.nullUsage = UsageChunkFilter.nullUsageMember(
+                                payload, (int) fieldAt, (int) p.currentLocation().getByteOffset(), length);
+                    }
                     p.skipChildren();
                 } else {
                     p.skipChildren();
@@ -303,6 +341,8 @@ public final class SseEventFilter implements ResponseTranslator {
         int choices = -1;
         boolean content;
         boolean usage;
+        /** A top-level {@code "usage": null} member, as {@link UsageChunkFilter#nullUsageMember}, or -1. */
+        long nullUsage = -1;
 
         boolean isFillerChunk() {
             return choices == 0 && !usage || choices > 0 && !content && !usage;

@@ -2,6 +2,7 @@ package dev.detour.provider.gemini;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.detour.api.UsageSink;
 import dev.detour.provider.ByteSink;
 import dev.detour.provider.ResponseTranslator;
 import java.io.ByteArrayOutputStream;
@@ -10,23 +11,32 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Base64;
+import java.util.Objects;
 
 /**
  * Turns a {@code batchEmbedContents} answer ({@code embeddings[].values}) into OpenAI's embeddings list.
  *
  * <p>Gemini reports no token counts for embeddings, so {@code usage} is zero unless the answer carries
- * {@code usageMetadata}: a made-up estimate would look like a measurement. One per exchange; not thread-safe.
+ * {@code usageMetadata}: a made-up estimate would look like a measurement. Counts the answer does carry go to the
+ * request's {@link UsageSink} too. One per exchange; not thread-safe.
  */
 final class EmbedTranslator implements ResponseTranslator {
 
     private final String model;
     private final int expected;
     private final boolean base64;
+    private final UsageSink usageSink;
 
     EmbedTranslator(String model, int expected, boolean base64) {
+        this(model, expected, base64, UsageSink.NONE);
+    }
+
+    /** Creates a translator that reports the answer's token counts, if any, to {@code usageSink}. */
+    EmbedTranslator(String model, int expected, boolean base64, UsageSink usageSink) {
         this.model = model;
         this.expected = expected;
         this.base64 = base64;
+        this.usageSink = Objects.requireNonNull(usageSink, "usageSink");
     }
 
     @Override
@@ -68,11 +78,15 @@ final class EmbedTranslator implements ResponseTranslator {
             gen.writeEndArray();
             gen.writeStringField("model", model);
             long prompt = root.path("usageMetadata").path("promptTokenCount").asLong(0);
+            long total = root.path("usageMetadata").path("totalTokenCount").asLong(prompt);
             gen.writeObjectFieldStart("usage");
             gen.writeNumberField("prompt_tokens", prompt);
-            gen.writeNumberField("total_tokens", root.path("usageMetadata").path("totalTokenCount").asLong(prompt));
+            gen.writeNumberField("total_tokens", total);
             gen.writeEndObject();
             gen.writeEndObject();
+            if (root.path("usageMetadata").isObject()) {
+                usageSink.record(prompt, 0, total, -1);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

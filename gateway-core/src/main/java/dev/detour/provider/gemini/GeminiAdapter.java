@@ -63,7 +63,7 @@ public final class GeminiAdapter implements ProviderAdapter {
             EmbedRequests.Batch batch = EmbedRequests.of(request, resource);
             body = batch.body();
             path = base + ":batchEmbedContents";
-            translator = new EmbedTranslator(clientModel, batch.count(), batch.base64());
+            translator = new EmbedTranslator(clientModel, batch.count(), batch.base64(), ctx.usageSink());
         } else {
             boolean chat = ctx.endpoint() == Endpoint.CHAT_COMPLETIONS;
             body = chat ? GenerateRequests.fromChat(request) : GenerateRequests.fromCompletion(request);
@@ -71,7 +71,7 @@ public final class GeminiAdapter implements ProviderAdapter {
             boolean includeUsage = request.path("stream_options").path("include_usage").asBoolean(false);
             translator = new GenerateTranslator(chat ? GenerateTranslator.Mode.CHAT : GenerateTranslator.Mode.TEXT,
                                                 clientModel, ctx.requestId(), created, includeUsage, clock,
-                                                stream && !includeUsage && ctx.needsUsage() ? ctx.usage()::scan : null);
+                                                ctx.usageSink());
         }
         Headers.Builder headers = Headers.builder()
                 .add("content-type", "application/json")

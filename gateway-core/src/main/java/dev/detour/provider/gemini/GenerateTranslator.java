@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.detour.api.UsageSink;
 import dev.detour.filter.Headers;
 import dev.detour.provider.ByteSink;
 import dev.detour.provider.ResponseTranslator;
@@ -17,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Turns {@code generateContent} answers and {@code streamGenerateContent?alt=sse} streams into
@@ -33,6 +35,9 @@ import java.util.List;
  * {@code finishReason} and {@code usageMetadata} on its last events, so the finish chunk, the usage chunk (only
  * when the client asked with {@code stream_options.include_usage}) and {@code [DONE]} are written when the
  * upstream closes, from what the stream said; a stream that closes without any {@code finishReason} was cut off.
+ *
+ * <p>Usage: the counts of {@code usageMetadata} go to the request's {@link UsageSink} whether or not the client
+ * sees them: for a body when it is translated, for a stream when it ends complete.
  *
  * <p>One per exchange; not thread-safe.
  */
@@ -52,8 +57,8 @@ final class GenerateTranslator implements ResponseTranslator {
     private final String requestId;
     private final long created;
     private final boolean includeUsage;
-    private final ByteSink usageOnly;
     private final Clock clock;
+    private final UsageSink usageSink;
 
     // Stream state.
     private final SseDecoder decoder = new SseDecoder();
@@ -77,17 +82,17 @@ final class GenerateTranslator implements ResponseTranslator {
      * @param clock        the clock for reset hints of errors reported inside a stream
      */
     GenerateTranslator(Mode mode, String model, String requestId, long created, boolean includeUsage, Clock clock) {
-        this(mode, model, requestId, created, includeUsage, clock, null);
+        this(mode, model, requestId, created, includeUsage, clock, UsageSink.NONE);
     }
 
     /**
-     * Creates a translator whose stream usage, when the client did not ask for it, goes to {@code usageOnly}.
+     * Creates a translator that reports the answer's usage to {@code usageSink}.
      *
-     * @param usageOnly where the usage chunk goes when the client did not ask for it; {@code null} for none
+     * @param usageSink where the answer's token counts go, shown to the client or not
      */
     GenerateTranslator(Mode mode, String model, String requestId, long created, boolean includeUsage, Clock clock,
-                       ByteSink usageOnly) {
-        this.usageOnly = usageOnly;
+                       UsageSink usageSink) {
+        this.usageSink = Objects.requireNonNull(usageSink, "usageSink");
         this.mode = mode;
         this.model = model;
         this.requestId = requestId;
@@ -149,6 +154,9 @@ final class GenerateTranslator implements ResponseTranslator {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        if (metadata != null && metadata.isObject()) {
+            report(usageSink, metadata);
+        }
         return buffer.toByteArray();
     }
 
@@ -182,8 +190,11 @@ final class GenerateTranslator implements ResponseTranslator {
                 textChunk(gen, "", finish);
             }
         });
-        if (includeUsage || usageOnly != null) {
-            writeEvent(includeUsage ? out : usageOnly, gen -> {
+        if (usage != null) {
+            report(usageSink, usage);
+        }
+        if (includeUsage) {
+            writeEvent(out, gen -> {
                 gen.writeStartObject();
                 head(gen, chunkObject());
                 gen.writeArrayFieldStart("choices");
@@ -401,9 +412,9 @@ final class GenerateTranslator implements ResponseTranslator {
      * completion (and as reasoning tokens); the total is Gemini's own.
      */
     static void writeUsage(JsonGenerator gen, JsonNode metadata) throws IOException {
-        long prompt = metadata.path("promptTokenCount").asLong(0) + metadata.path("toolUsePromptTokenCount").asLong(0);
+        long prompt = prompt(metadata);
         long thoughts = metadata.path("thoughtsTokenCount").asLong(0);
-        long completion = metadata.path("candidatesTokenCount").asLong(0) + thoughts;
+        long completion = completion(metadata);
         gen.writeObjectFieldStart("usage");
         gen.writeNumberField("prompt_tokens", prompt);
         gen.writeNumberField("completion_tokens", completion);
@@ -415,6 +426,27 @@ final class GenerateTranslator implements ResponseTranslator {
         gen.writeNumberField("reasoning_tokens", thoughts);
         gen.writeEndObject();
         gen.writeEndObject();
+    }
+
+    /**
+     * Reports {@code usageMetadata} as {@link #writeUsage} writes it. Gemini leaves out counts that are zero
+     * (proto3 JSON), so an absent cache count is 0, not unknown.
+     */
+    private static void report(UsageSink sink, JsonNode metadata) {
+        long prompt = prompt(metadata);
+        long completion = completion(metadata);
+        sink.record(prompt, completion, metadata.path("totalTokenCount").asLong(prompt + completion),
+                    metadata.path("cachedContentTokenCount").asLong(0));
+    }
+
+    /** Returns OpenAI's prompt tokens: Gemini's prompt plus the tool-use prompt. */
+    private static long prompt(JsonNode metadata) {
+        return metadata.path("promptTokenCount").asLong(0) + metadata.path("toolUsePromptTokenCount").asLong(0);
+    }
+
+    /** Returns OpenAI's completion tokens: the candidates plus the thoughts. */
+    private static long completion(JsonNode metadata) {
+        return metadata.path("candidatesTokenCount").asLong(0) + metadata.path("thoughtsTokenCount").asLong(0);
     }
 
     /** Parses one JSON object. */

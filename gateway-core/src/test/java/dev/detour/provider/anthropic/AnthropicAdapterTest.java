@@ -20,6 +20,8 @@ import dev.detour.provider.ProviderAdapters;
 import dev.detour.provider.UpstreamRequest;
 import dev.detour.provider.UpstreamVerdict;
 import dev.detour.routing.Target;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -127,6 +129,34 @@ class AnthropicAdapterTest {
         expected.put("created", Math.toIntExact(NOW.getEpochSecond())); // parsed JSON holds an int
         expected.put("model", "claude"); // the name the client asked for
         assertEquals(expected, Fixtures.tree(out));
+    }
+
+    @Test
+    void reportsAStreamsUsageIntoTheContextWhenItIsNeeded() throws Exception {
+        RequestContext ctx = Contexts.chat("{\"model\":\"claude\",\"messages\":[],\"stream\":true}");
+        ctx.needsUsage(true);
+        Target target = Contexts.target(ctx);
+        UpstreamRequest r = ADAPTER.prepare(ctx, target, target.keys().next());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+        r.translator().translateStream(ByteBuffer.wrap(Fixtures.bytes("streams/tool-use-with-usage.anthropic.sse")),
+                                       out::write);
+        r.translator().endStream(out::write);
+
+        assertFalse(out.toString(StandardCharsets.UTF_8).contains("\"usage\""), "the client did not ask");
+        assertEquals(569, ctx.usage().totalTokens());
+        assertEquals(100, ctx.usage().cachedTokens());
+    }
+
+    @Test
+    void leavesTheContextAloneWhenNobodyNeedsUsage() throws Exception {
+        RequestContext ctx = Contexts.chat(CHAT);
+        Target target = Contexts.target(ctx);
+        UpstreamRequest r = ADAPTER.prepare(ctx, target, target.keys().next());
+
+        r.translator().translateBody(Fixtures.bytes("responses/text.anthropic.json"));
+
+        assertFalse(ctx.usage().found());
     }
 
     @Test

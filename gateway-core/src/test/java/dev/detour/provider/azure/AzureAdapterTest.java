@@ -50,6 +50,11 @@ class AzureAdapterTest {
                 base-url: https://contoso.openai.azure.com/openai
                 options: {api-version: v1}
                 keys: [{id: v1, value: %s}]
+              old:
+                type: azure
+                base-url: https://contoso.openai.azure.com/openai
+                options: {api-version: 2024-06-01}
+                keys: [{id: o1, value: %s}]
             routes:
               - model: gpt-4o-mini
                 targets: [{provider: az, model: prod-4o-mini}]
@@ -59,7 +64,9 @@ class AzureAdapterTest {
                 targets: [{provider: entra, model: gpt-4o}]
               - model: v1-chat
                 targets: [{provider: azv1, model: prod-4o}]
-            """.formatted(KEY, KEY));
+              - model: old-chat
+                targets: [{provider: old, model: prod-4o}]
+            """.formatted(KEY, KEY, KEY));
 
     @Test
     void isRegisteredForTheAzureType() {
@@ -123,6 +130,54 @@ class AzureAdapterTest {
         assertInstanceOf(SseEventFilter.class, r.translator());
         assertEquals("text/event-stream", r.headers().get("accept"));
         assertTrue(r.stream());
+    }
+
+    @Test
+    void asksForStreamUsageWhenNeededAndKeepsItsChunkFromTheClient() throws Exception {
+        String body = "{\"model\":\"gpt-4o-mini\",\"stream\":true,\"messages\":[]}";
+        RequestContext ctx = AdapterFixtures.context(ROUTES, Endpoint.CHAT_COMPLETIONS, body);
+        ctx.needsUsage(true);
+        Target target = ctx.route().targets().get(0);
+
+        UpstreamRequest r = AzureAdapter.INSTANCE.prepare(ctx, target, target.provider().keys().get(0));
+        String out = AdapterFixtures.feed(r.translator(),
+                                          AdapterFixtures.fixtureBytes("azure/chat-stream-usage-crlf.sse"));
+
+        JsonNode sent = AdapterFixtures.tree(AdapterFixtures.sentBody(body, r.body()));
+        assertTrue(sent.at("/stream_options/include_usage").asBoolean(), sent.toString());
+        assertFalse(out.contains("\"usage\""), out);
+        assertEquals(90, ctx.usage().totalTokens(), "the usage chunk was read");
+    }
+
+    @Test
+    void splicesModelAndStreamOptionsIntoAV1Body() {
+        String body = "{\"model\":\"v1-chat\",\"stream\":true,\"messages\":[]}";
+        RequestContext ctx = AdapterFixtures.context(ROUTES, Endpoint.CHAT_COMPLETIONS, body);
+        ctx.needsUsage(true);
+        Target target = ctx.route().targets().get(0);
+
+        UpstreamRequest r = AzureAdapter.INSTANCE.prepare(ctx, target, target.provider().keys().get(0));
+
+        assertEquals("{\"model\":\"prod-4o\",\"stream\":true,\"messages\":[],\"stream_options\":{\"include_usage\":true}}",
+                     AdapterFixtures.sentBody(body, r.body()));
+    }
+
+    @Test
+    void doesNotAskApiVersionsThatPredateStreamOptions() {
+        String body = "{\"model\":\"old-chat\",\"stream\":true,\"messages\":[]}";
+        RequestContext ctx = AdapterFixtures.context(ROUTES, Endpoint.CHAT_COMPLETIONS, body);
+        ctx.needsUsage(true);
+        Target target = ctx.route().targets().get(0);
+
+        UpstreamRequest r = AzureAdapter.INSTANCE.prepare(ctx, target, target.provider().keys().get(0));
+
+        assertSame(UpstreamBody.PASS_THROUGH, r.body());
+        assertTrue(AzureAdapter.takesStreamOptions("2024-10-21"));
+        assertTrue(AzureAdapter.takesStreamOptions("2025-04-01-preview"));
+        assertTrue(AzureAdapter.takesStreamOptions("v1"));
+        assertFalse(AzureAdapter.takesStreamOptions("2024-06-01"));
+        assertFalse(AzureAdapter.takesStreamOptions("2024-05-01-preview"));
+        assertFalse(AzureAdapter.takesStreamOptions("latest"));
     }
 
     @Test

@@ -97,6 +97,18 @@ class BedrockAdapterTest {
     }
 
     @Test
+    void reportsUsageIntoTheContextWhenItIsNeeded() throws Exception {
+        RequestContext ctx = BedrockFixtures.context(Endpoint.EMBEDDINGS, "{\"model\":\"titan\",\"input\":\"hello\"}");
+        ctx.needsUsage(true);
+        Target target = ctx.route().targets().get(0);
+        UpstreamRequest r = ADAPTER.prepare(ctx, target, target.keys().next());
+
+        r.translator().translateBody(BedrockFixtures.bytes("embeddings/titan.response.titan.json"));
+
+        assertEquals(6, ctx.usage().totalTokens());
+    }
+
+    @Test
     void refusesLegacyCompletions() {
         RequestContext ctx = BedrockFixtures.context(Endpoint.COMPLETIONS, "{\"model\":\"claude\",\"prompt\":\"Hi\"}");
         Target target = ctx.route().targets().get(0);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.detour.api.InvalidRequestException;
+import dev.detour.api.UsageScanner;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -30,6 +31,17 @@ class TitanEmbeddingsTest {
         byte[] out = translator.translateBody(BedrockFixtures.bytes("embeddings/titan.response.titan.json"));
 
         assertEquals(BedrockFixtures.json("embeddings/titan.response.openai.json"), BedrockFixtures.tree(out));
+    }
+
+    @Test
+    void reportsTitansTokenCount() throws Exception {
+        UsageScanner usage = new UsageScanner();
+        TitanEmbeddings translator = new TitanEmbeddings("titan", false, usage);
+
+        translator.translateBody(BedrockFixtures.bytes("embeddings/titan.response.titan.json"));
+
+        assertEquals(6, usage.promptTokens());
+        assertEquals(6, usage.totalTokens());
     }
 
     @Test

@@ -107,14 +107,17 @@ public final class AdapterFixtures {
             return new String(r.bytes(), StandardCharsets.UTF_8);
         }
         byte[] bytes = client.getBytes(StandardCharsets.UTF_8);
-        if (body instanceof UpstreamBody.Splice s) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            out.writeBytes(Arrays.copyOfRange(bytes, 0, s.start()));
-            out.writeBytes(s.replacement());
-            out.writeBytes(Arrays.copyOfRange(bytes, s.end(), bytes.length));
-            return out.toString(StandardCharsets.UTF_8);
+        List<UpstreamBody.Splice> edits = body instanceof UpstreamBody.Splice s ? List.of(s)
+                : body instanceof UpstreamBody.Splices many ? many.parts() : List.of();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int at = 0;
+        for (UpstreamBody.Splice e : edits) {
+            out.writeBytes(Arrays.copyOfRange(bytes, at, e.start()));
+            out.writeBytes(e.replacement());
+            at = e.end();
         }
-        return client;
+        out.writeBytes(Arrays.copyOfRange(bytes, at, bytes.length));
+        return out.toString(StandardCharsets.UTF_8);
     }
 
     /**

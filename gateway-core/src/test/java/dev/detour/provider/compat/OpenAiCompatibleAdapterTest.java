@@ -48,6 +48,8 @@ class OpenAiCompatibleAdapterTest {
               deepseek:
                 type: deepseek
                 keys: [{id: d1, value: sk-test-deepseek-0001}]
+              vllm:
+                type: vllm
             routes:
               - model: chat
                 targets: [{provider: mistral, model: mistral-small-latest}]
@@ -57,7 +59,14 @@ class OpenAiCompatibleAdapterTest {
                 targets: [{provider: openrouter, model: openai/gpt-4o-mini}]
               - model: deepseek-chat
                 targets: [{provider: deepseek}]
+              - model: local
+                targets: [{provider: vllm, model: qwen3-8b}]
             """);
+    private static final String USAGE_CHUNK = "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[],"
+            + "\"usage\":{\"prompt_tokens\":20,\"completion_tokens\":4,\"total_tokens\":24,"
+            + "\"prompt_tokens_details\":{\"cached_tokens\":16}}}\n\n";
+    private static final String CONTENT_CHUNK = "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\","
+            + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":\"stop\"}]}\n\n";
 
     // --- registration ---
 
@@ -178,6 +187,70 @@ class OpenAiCompatibleAdapterTest {
 
         assertSame(UpstreamBody.PASS_THROUGH, r.body());
         assertNull(r.translator(), "DeepSeek streams pass through");
+    }
+
+    @Test
+    void asksDeepSeekForStreamUsageWhenNeededAndKeepsItsChunkFromTheClient() throws Exception {
+        String body = "{\"model\":\"deepseek-chat\",\"messages\":[],\"stream\":true}";
+        RequestContext ctx = AdapterFixtures.context(ROUTES, Endpoint.CHAT_COMPLETIONS, body);
+        ctx.needsUsage(true);
+        Target target = ctx.route().targets().get(0);
+
+        UpstreamRequest r = target.adapter().prepare(ctx, target, target.provider().keys().get(0));
+        String out = AdapterFixtures.feed(r.translator(), (CONTENT_CHUNK + USAGE_CHUNK + "data: [DONE]\n\n")
+                .getBytes(StandardCharsets.UTF_8), 30);
+
+        JsonNode sent = AdapterFixtures.tree(AdapterFixtures.sentBody(body, r.body()));
+        assertTrue(sent.at("/stream_options/include_usage").asBoolean(), sent.toString());
+        assertEquals(CONTENT_CHUNK + "data: [DONE]\n\n", out, "the client did not ask for the usage chunk");
+        assertEquals(24, ctx.usage().totalTokens());
+        assertEquals(16, ctx.usage().cachedTokens());
+    }
+
+    @Test
+    void asksVllmWithTheModelMappedAndTheClientsOwnStreamOptionsKept() throws Exception {
+        String body = "{\"model\":\"local\",\"messages\":[],\"stream\":true,\"stream_options\":{\"include_usage\":false,"
+                      + "\"continuous_usage_stats\":false}}";
+        RequestContext ctx = AdapterFixtures.context(ROUTES, Endpoint.CHAT_COMPLETIONS, body);
+        ctx.needsUsage(true);
+        Target target = ctx.route().targets().get(0);
+
+        UpstreamRequest r = target.adapter().prepare(ctx, target, target.keys().next());
+
+        JsonNode sent = AdapterFixtures.tree(AdapterFixtures.sentBody(body, r.body()));
+        assertEquals("qwen3-8b", sent.get("model").asText());
+        assertTrue(sent.at("/stream_options/include_usage").asBoolean(), sent.toString());
+        assertFalse(sent.at("/stream_options/continuous_usage_stats").asBoolean(true), "the client's other option");
+    }
+
+    @Test
+    void leavesTheUsageChunkToADeepSeekClientThatAskedForIt() throws Exception {
+        String body = "{\"model\":\"deepseek-chat\",\"messages\":[],\"stream\":true,"
+                      + "\"stream_options\":{\"include_usage\":true}}";
+        RequestContext ctx = AdapterFixtures.context(ROUTES, Endpoint.CHAT_COMPLETIONS, body);
+        ctx.needsUsage(true);
+        Target target = ctx.route().targets().get(0);
+
+        UpstreamRequest r = target.adapter().prepare(ctx, target, target.provider().keys().get(0));
+
+        assertSame(UpstreamBody.PASS_THROUGH, r.body());
+        assertNull(r.translator(), "the chunk passes to the client, and the server reads it as it passes");
+    }
+
+    @Test
+    void neverAsksPresetsThatSendUsageAnywayOrMayRefuseTheField() throws Exception {
+        for (String model : new String[] {"chat", "fast", "router"}) {
+            String body = "{\"model\":\"" + model + "\",\"messages\":[],\"stream\":true}";
+            RequestContext ctx = AdapterFixtures.context(ROUTES, Endpoint.CHAT_COMPLETIONS, body);
+            ctx.needsUsage(true);
+            Target target = ctx.route().targets().get(0);
+
+            UpstreamRequest r = target.adapter().prepare(ctx, target, target.provider().keys().get(0));
+
+            assertFalse(AdapterFixtures.sentBody(body, r.body()).contains("stream_options"), model);
+        }
+        assertEquals(java.util.Set.of(ProviderType.DEEPSEEK, ProviderType.VLLM, ProviderType.OLLAMA),
+                     OpenAiCompatibleAdapter.ASKS_FOR_STREAM_USAGE);
     }
 
     @Test

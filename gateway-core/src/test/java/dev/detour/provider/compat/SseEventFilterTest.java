@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.detour.api.UsageScanner;
 import dev.detour.provider.ResponseTranslator;
 import dev.detour.provider.StreamFailure;
 import dev.detour.provider.UpstreamVerdict;
@@ -42,6 +43,47 @@ class SseEventFilterTest {
         assertEquals(List.of("data: {\"choices\":[{\"delta\":{\"content\":\"hi\"},\"finish_reason\":null}]}",
                              "data: {\"choices\":[],\"usage\":{\"total_tokens\":3}}", "data: [DONE]"),
                      AdapterFixtures.events(out));
+    }
+
+    @Test
+    void readsTheUsageChunkDetourAskedForInsteadOfRelayingIt() throws Exception {
+        String content = "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"},\"finish_reason\":\"stop\"}],"
+                         + "\"usage\":null}\n\n";
+        String stream = "data: {\"choices\":[],\"prompt_filter_results\":[]}\n\n" + content
+                        + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":2,"
+                        + "\"total_tokens\":11,\"prompt_tokens_details\":{\"cached_tokens\":4}}}\n\n"
+                        + "data: [DONE]\n\n";
+        UsageScanner usage = new UsageScanner();
+
+        String out = AdapterFixtures.feed(SseEventFilter.newFilter(SseEventFilter.EmptyChunks.SKIP, SERVER_ERROR,
+                                                                   usage), bytes(stream), 17, 90, 200);
+
+        assertEquals(content.replace(",\"usage\":null", "") + "data: [DONE]\n\n", out,
+                     "no usage chunk, and no \"usage\": null the client did not ask for");
+        assertEquals(11, usage.totalTokens());
+        assertEquals(4, usage.cachedTokens());
+    }
+
+    @Test
+    void keepsUsageNullForAClientThatAskedForTheUsage() throws Exception {
+        String stream = "data: {\"usage\":null,\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\ndata: [DONE]\n\n";
+
+        assertEquals(stream, AdapterFixtures.feed(keep(), bytes(stream)));
+    }
+
+    @Test
+    void cutsAUsageNullMemberWhereverItStands() throws Exception {
+        String first = "data: {\"usage\": null , \"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n";
+        String middle = "data: {\"id\":\"x\",\"usage\":null,\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\n\n";
+        String nested = "data: {\"choices\":[{\"delta\":{\"content\":\"c\"},\"usage\":null}]}\n\n";
+
+        String out = AdapterFixtures.feed(SseEventFilter.newFilter(SseEventFilter.EmptyChunks.KEEP, SERVER_ERROR,
+                                                                   new UsageScanner()),
+                                          bytes(first + middle + nested + "data: [DONE]\n\n"));
+
+        assertEquals("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"
+                     + "data: {\"id\":\"x\",\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\n\n"
+                     + nested + "data: [DONE]\n\n", out, "only a top-level member is Detour's doing");
     }
 
     @Test

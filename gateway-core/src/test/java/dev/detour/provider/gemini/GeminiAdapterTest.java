@@ -19,6 +19,8 @@ import dev.detour.provider.ProviderAdapters;
 import dev.detour.provider.UpstreamBody;
 import dev.detour.provider.UpstreamRequest;
 import dev.detour.routing.Target;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -200,6 +202,21 @@ class GeminiAdapterTest {
                           + "\"tools\":[{\"functionDeclarations\":[{\"name\":\"b\"}]}],"
                           + "\"toolConfig\":{\"functionCallingConfig\":{\"mode\":\"AUTO\"}}}")
                                  .getBytes(StandardCharsets.UTF_8), sent, "allowed tools");
+    }
+
+    @Test
+    void reportsAStreamsUsageIntoTheContextWhenItIsNeeded() throws Exception {
+        RequestContext ctx = context(Endpoint.CHAT_COMPLETIONS, "{\"model\":\"flash\",\"stream\":true," + HELLO + "}");
+        ctx.needsUsage(true);
+        UpstreamRequest request = prepare(ctx);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+        request.translator().translateStream(ByteBuffer.wrap(GeminiFixtures.bytes("streams/chat-text.gemini.sse")),
+                                             out::write);
+        request.translator().endStream(out::write);
+
+        assertFalse(out.toString(StandardCharsets.UTF_8).contains("\"usage\""), "the client did not ask");
+        assertEquals(97, ctx.usage().totalTokens());
     }
 
     private static UpstreamRequest prepare(RequestContext ctx) throws InvalidRequestException {
