@@ -129,6 +129,12 @@ class ConfigSchemaTest {
         expected.put("limits[0].match.priority[0]", new TreeSet<>(ChainBinder.PRIORITIES));
         expected.put("policies[0].admission.refuse[0]", new TreeSet<>(ChainBinder.PRIORITIES));
         expected.put("clients[0].can-override[0]", new TreeSet<>(ChainBinder.OVERRIDABLE));
+        expected.put("budgets[0].scope", names(BudgetConfig.Scope.values(), BudgetConfig.Scope::yamlName));
+        expected.put("budgets[0].period", names(BudgetConfig.Period.values(), BudgetConfig.Period::yamlName));
+        expected.put("clients[0].budgets[0].period",
+                     names(BudgetConfig.Period.values(), BudgetConfig.Period::yamlName));
+        expected.put("cache.scope", names(CacheConfig.Scope.values(), CacheConfig.Scope::yamlName));
+        expected.put("routes[0].cache.scope", names(CacheConfig.Scope.values(), CacheConfig.Scope::yamlName));
         expected.put("filters[0].name", new TreeSet<>(ChainBinder.FILTER_NAMES));
         expected.put("models[0].family", names(ProviderType.values(), ProviderType::yamlName));
         expected.put("models[0].capabilities[0]", names(Capability.values(), Capability::yamlName));
@@ -189,6 +195,10 @@ class ConfigSchemaTest {
         assertFalse(validate(minimal("server: {max-body-size: 16Mb}")).isEmpty(), "megabits as a size");
         assertFalse(validate(minimal("server: {transport: epol}")).isEmpty(), "an unknown choice");
         assertFalse(validate(minimal("logging: {access-log: yes}")).isEmpty(), "a YAML 1.1 boolean");
+        assertFalse(validate(minimal("budgets: [{name: b, scope: team, period: week, spend: 5}]")).isEmpty(),
+                    "an unknown budget period");
+        assertFalse(validate(minimal("budgets: [{name: b, scope: team, period: day, spend: -5}]")).isEmpty(),
+                    "a negative spend");
     }
 
     @Test
@@ -198,6 +208,14 @@ class ConfigSchemaTest {
         assertFalse(validate(minimal("clients: [{name: c}]")).isEmpty(), "a client without key-hash");
         assertFalse(validate(minimal("policies: [{name: p, admission: {refuse: [batch]}}]")).isEmpty(),
                     "admission without reserve");
+        assertFalse(validate(minimal("budgets: [{name: b, scope: team, period: day}]")).isEmpty(),
+                    "a budget with neither spend nor tokens");
+        assertFalse(validate(minimal("clients: [{name: c, key-hash: " + "a".repeat(64)
+                                     + ", budgets: [{name: b, scope: team, period: day, spend: 5}]}]")).isEmpty(),
+                    "a client budget with a scope");
+        assertFalse(validate("providers: {local: {type: mock}}\n"
+                             + "routes: [{model: m, targets: [{provider: local}], cache: {ttl: 10m}}]\n").isEmpty(),
+                    "route cache settings without enabled");
     }
 
     // --- The sync check finds what it should -----------------------------------------------------------------------
@@ -216,11 +234,11 @@ class ConfigSchemaTest {
     @Test
     void reportsNewSectionTheSchemaLacks() {
         List<SchemaSync.Read> reads = new ArrayList<>(everythingReads);
-        reads.add(new SchemaSync.Read("routes[1].cache", List.of("ttl")));
+        reads.add(new SchemaSync.Read("routes[1].mirror", List.of("target")));
 
         List<String> problems = SchemaSync.missingFromSchema(paths, reads);
 
-        assertEquals(List.of("schema lacks routes[].cache, which the binder reads: add it to docs/config.schema.json"),
+        assertEquals(List.of("schema lacks routes[].mirror, which the binder reads: add it to docs/config.schema.json"),
                      problems);
     }
 
