@@ -17,6 +17,7 @@ import java.util.Objects;
  * @param chain     clients, limits, policies and the filter order
  * @param models    rows that correct or extend the built-in model catalog ({@code models} in YAML), complete and
  *                  in file order; see {@code dev.detour.catalog.ModelCatalog#withOverrides}
+ * @param metrics   the Prometheus endpoint
  */
 public record GatewayConfig(
         String source,
@@ -26,7 +27,8 @@ public record GatewayConfig(
         Map<String, ProviderConfig> providers,
         List<RouteConfig> routes,
         ChainConfig chain,
-        List<ModelInfo> models) {
+        List<ModelInfo> models,
+        MetricsConfig metrics) {
 
     public GatewayConfig {
         Objects.requireNonNull(source, "source");
@@ -34,6 +36,7 @@ public record GatewayConfig(
         Objects.requireNonNull(upstream, "upstream");
         Objects.requireNonNull(logging, "logging");
         Objects.requireNonNull(chain, "chain");
+        Objects.requireNonNull(metrics, "metrics");
         providers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(providers));
         routes = List.copyOf(routes);
         models = List.copyOf(models);
@@ -51,9 +54,17 @@ public record GatewayConfig(
         this(source, server, upstream, logging, providers, routes, chain, List.of());
     }
 
+    /** Returns a config with the default metrics settings. */
+    public GatewayConfig(String source, ServerConfig server, UpstreamConfig upstream, LoggingConfig logging,
+                         Map<String, ProviderConfig> providers, List<RouteConfig> routes, ChainConfig chain,
+                         List<ModelInfo> models) {
+        this(source, server, upstream, logging, providers, routes, chain, models, MetricsConfig.ofDefault());
+    }
+
     /** Returns a copy listening on {@code port}. */
     public GatewayConfig withPort(int port) {
-        return new GatewayConfig(source, server.withPort(port), upstream, logging, providers, routes, chain, models);
+        return new GatewayConfig(source, server.withPort(port), upstream, logging, providers, routes, chain, models,
+                                 metrics);
     }
 
 }

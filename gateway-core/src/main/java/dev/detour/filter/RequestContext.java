@@ -44,6 +44,8 @@ public final class RequestContext {
     private String keyId = "-";
     private int attempts;
     private long upstreamNanos = -1;
+    private long upstreamTotalNanos;
+    private long waitedNanos;
 
     /**
      * Creates a context.
@@ -327,5 +329,29 @@ public final class RequestContext {
     /** Records the upstream's time to response headers. */
     public void upstreamNanos(long nanos) {
         this.upstreamNanos = nanos;
+    }
+
+    /**
+     * Returns the time spent in upstream attempts, all of them together: each from sending to the moment its
+     * answer (the response head; for a stream its first event; for a translated body the whole body) or its
+     * failure came back. 0 before any attempt.
+     */
+    public long upstreamTotalNanos() {
+        return upstreamTotalNanos;
+    }
+
+    /** Adds the time of one upstream attempt to {@link #upstreamTotalNanos()}. Called by the dispatcher. */
+    public void addUpstreamTime(long nanos) {
+        this.upstreamTotalNanos += nanos;
+    }
+
+    /** Returns how long the request waited for cooling keys or paused targets, in nanoseconds. */
+    public long waitedNanos() {
+        return waitedNanos;
+    }
+
+    /** Adds a wait for a cooling key or paused target to {@link #waitedNanos()}. Called by the dispatcher. */
+    public void addWaitTime(long nanos) {
+        this.waitedNanos += nanos;
     }
 }

@@ -2,6 +2,7 @@ package dev.detour.routing;
 
 import dev.detour.api.InvalidRequestException;
 import dev.detour.config.KeyQuotas;
+import dev.detour.config.RetryTrigger;
 import dev.detour.config.RouteConfig;
 import dev.detour.error.ErrorKind;
 import dev.detour.error.ErrorResponses;
@@ -14,6 +15,7 @@ import dev.detour.filter.RequestContext;
 import dev.detour.keys.KeyPool;
 import dev.detour.keys.KeyState;
 import dev.detour.keys.PooledKey;
+import dev.detour.metrics.GatewayEvents;
 import dev.detour.provider.ProviderAdapter;
 import dev.detour.provider.UpstreamException;
 import dev.detour.provider.UpstreamRequest;
@@ -53,13 +55,20 @@ public final class DispatchFilter implements GatewayFilter {
 
     private final UpstreamTransport transport;
     private final NanoClock clock;
+    private final GatewayEvents events;
     private final FallbackRouter router = FallbackRouter.INSTANCE;
     private final AffinityTable affinity = new AffinityTable();
 
     /** Creates a dispatcher over {@code transport}, reading time from {@code clock}. */
     public DispatchFilter(UpstreamTransport transport, NanoClock clock) {
+        this(transport, clock, GatewayEvents.NONE);
+    }
+
+    /** Creates a dispatcher that also tells {@code events} of every attempt, retry and fallback. */
+    public DispatchFilter(UpstreamTransport transport, NanoClock clock, GatewayEvents events) {
         this.transport = Objects.requireNonNull(transport, "transport");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.events = Objects.requireNonNull(events, "events");
     }
 
     @Override
@@ -112,6 +121,7 @@ public final class DispatchFilter implements GatewayFilter {
             // arriving at it in one burst when it comes back.
             long jitter = ThreadLocalRandom.current().nextLong(Math.min(wait.nanos() / 10, MAX_JITTER_NANOS) + 1);
             log.waited(wait.nanos() + jitter);
+            ctx.addWaitTime(wait.nanos() + jitter);
             ctx.executor().schedule(() -> step(ctx, route, log, session, result), wait.nanos() + jitter);
         } else {
             result.complete(giveUp(ctx, route, log, (FallbackRouter.GiveUp) decision));
@@ -120,6 +130,9 @@ public final class DispatchFilter implements GatewayFilter {
 
     private void attempt(RequestContext ctx, Route route, AttemptLog log, String session, Target target,
                          PooledKey key, CompletableFuture<GatewayResponse> result) {
+        if (log.lastTarget() != null) {
+            reportMove(route, log.lastTarget(), target, log.lastVerdict());
+        }
         log.sent(target, key);
         ctx.recordAttempt(target.provider().name(), target.model(), key.id());
         KeyQuotas quotas = key.config().quotas();
@@ -147,6 +160,7 @@ public final class DispatchFilter implements GatewayFilter {
             return;
         }
         target.stats().started();
+        long sentNanos = clock.nanoTime();
         CompletionStage<GatewayResponse> sent;
         try {
             sent = transport.send(ctx, request);
@@ -155,6 +169,7 @@ public final class DispatchFilter implements GatewayFilter {
         }
         sent.whenComplete((response, error) -> {
             try {
+                ctx.addUpstreamTime(clock.nanoTime() - sentNanos);
                 onOutcome(ctx, route, log, session, target, key, adapter, response, error, result);
             } catch (RuntimeException e) {
                 result.completeExceptionally(e);
@@ -172,6 +187,7 @@ public final class DispatchFilter implements GatewayFilter {
         target.keys().unclaim(key);
         target.breaker().release(clock.nanoTime());
         log.outcome(target, key, ContextWindowCheck.VERDICT, refusal, null);
+        events.attemptEnded(route.model(), target.provider().name(), target.model(), ContextWindowCheck.VERDICT.kind());
         if (router.moveOn(route, log, target, ContextWindowCheck.VERDICT)) {
             step(ctx, route, log, session, result);
             return;
@@ -224,6 +240,7 @@ public final class DispatchFilter implements GatewayFilter {
         target.keys().report(key, verdict);
         breakerOutcome(target, verdict, now);
         log.outcome(target, key, verdict, errorResponse, failure);
+        events.attemptEnded(route.model(), target.provider().name(), target.model(), verdict.kind());
         if (verdict.kind() == UpstreamVerdict.Kind.SUCCESS) {
             if (ctx.upstreamNanos() >= 0) {
                 target.stats().recordLatency(ctx.upstreamNanos());
@@ -243,6 +260,22 @@ public final class DispatchFilter implements GatewayFilter {
             return;
         }
         result.complete(answer(ctx, target, log, verdict));
+    }
+
+    /**
+     * Tells {@link #events} why the request moves on from {@code from} to {@code to}: a retry when it stays on
+     * the same target (another key, or the same one after a wait), a fallback when it changes target.
+     */
+    private void reportMove(Route route, Target from, Target to, UpstreamVerdict last) {
+        RetryTrigger reason = last == null ? null : FallbackRouter.trigger(last.kind());
+        if (reason == null) {
+            return;
+        }
+        if (from == to) {
+            events.retried(route.model(), from.provider().name(), from.model(), reason);
+        } else {
+            events.fellBack(route.model(), from.provider().name(), from.model(), reason);
+        }
     }
 
     private static void breakerOutcome(Target target, UpstreamVerdict verdict, long now) {

@@ -16,6 +16,8 @@ import dev.detour.provider.UpstreamTransport;
 import dev.detour.routing.DispatchFilter;
 import dev.detour.routing.RouteTable;
 import dev.detour.server.inbound.ServerInitializer;
+import dev.detour.server.metrics.GatewayMetrics;
+import dev.detour.server.metrics.MetricsListener;
 import dev.detour.server.upstream.MockTransport;
 import dev.detour.server.upstream.UpstreamClient;
 import dev.detour.time.NanoClock;
@@ -57,6 +59,8 @@ public final class GatewayServer implements AutoCloseable {
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
     private final UpstreamClient upstream;
+    /** One set of meters for the server's lifetime: counters go on across reloads. */
+    private final GatewayMetrics metrics;
     /**
      * One bucket store for the server's lifetime, not per config version: bucket keys name the limit, its
      * scope value and its size, so a reload keeps the buckets of limits it did not change.
@@ -66,6 +70,8 @@ public final class GatewayServer implements AutoCloseable {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final ChannelGroup connections = new DefaultChannelGroup("detour-clients", GlobalEventExecutor.INSTANCE);
     private volatile Channel listener;
+    /** The separate metrics listener, or {@code null} when metrics are served on the main one (or not at all). */
+    private volatile MetricsListener metricsListener;
     private volatile boolean ready;
     private volatile boolean draining;
     private final AtomicInteger stopped = new AtomicInteger();
@@ -78,6 +84,7 @@ public final class GatewayServer implements AutoCloseable {
         int ioThreads = sc.ioThreads() > 0 ? sc.ioThreads() : Runtime.getRuntime().availableProcessors();
         this.workerGroup = transport.newEventLoopGroup(ioThreads, new DefaultThreadFactory("detour-io"));
         this.upstream = new UpstreamClient(transport, config.upstream());
+        this.metrics = GatewayMetrics.create(config.metrics(), () -> active.get().routes(), upstream);
         this.active.set(activate(config));
     }
 
@@ -91,8 +98,14 @@ public final class GatewayServer implements AutoCloseable {
         GatewayServer server = new GatewayServer(Objects.requireNonNull(config, "config"));
         try {
             server.bind(config.server());
+            server.bindMetrics(config);
         } catch (RuntimeException | InterruptedException e) {
+            Channel l = server.listener;
+            if (l != null) {
+                l.close().awaitUninterruptibly();
+            }
             server.shutdownGroups();
+            server.metrics.close();
             throw e;
         }
         return server;
@@ -110,9 +123,9 @@ public final class GatewayServer implements AutoCloseable {
                                    ? new KeyAuthFilter(chain.clients(), NanoClock.SYSTEM) : null);
         builtIns.put("policy", () -> new PolicyFilter(chain, routes));
         builtIns.put("rate-limit", () -> hasLimits(chain)
-                                         ? new RateLimitFilter(chain, buckets, NanoClock.SYSTEM) : null);
+                                         ? new RateLimitFilter(chain, buckets, NanoClock.SYSTEM, metrics) : null);
         FilterPipeline pipeline = ChainAssembly.build(config.chain(), builtIns,
-                                                      new DispatchFilter(byType, NanoClock.SYSTEM));
+                                                      new DispatchFilter(byType, NanoClock.SYSTEM, metrics));
         return new ActiveConfig(config, routes, pipeline, new AccessLog(config.logging()),
                                 new dev.detour.auth.AdminAuth(config.chain().auth().adminKeys()));
     }
@@ -168,6 +181,28 @@ public final class GatewayServer implements AutoCloseable {
         }
         LOG.info("Detour {} listening on {} ({} transport, {} routes)", Version.current(), listener.localAddress(),
                  transport.name().toLowerCase(), active.get().routes().modelNames().size());
+    }
+
+    /** Binds the separate metrics listener when {@code metrics.port} asks for one. */
+    private void bindMetrics(GatewayConfig config) throws InterruptedException {
+        if (!metrics.enabled() || !config.metrics().separateListener()) {
+            return;
+        }
+        String host = config.metrics().host().orElse(config.server().host());
+        metricsListener = MetricsListener.bind(bossGroup, workerGroup, transport.serverChannelType(), host,
+                                               config.metrics().port(), config.server().idleTimeout(), metrics,
+                                               active::get);
+    }
+
+    /** Returns the server's meters; {@link GatewayMetrics#enabled()} says whether they are kept. */
+    public GatewayMetrics metrics() {
+        return metrics;
+    }
+
+    /** Returns the address of the separate metrics listener, or empty when there is none. */
+    public java.util.Optional<InetSocketAddress> metricsAddress() {
+        MetricsListener m = metricsListener;
+        return m == null ? java.util.Optional.empty() : java.util.Optional.of(m.address());
     }
 
     /** Returns the bound address. */
@@ -228,6 +263,10 @@ public final class GatewayServer implements AutoCloseable {
         if (l != null) {
             l.close().awaitUninterruptibly();
         }
+        MetricsListener m = metricsListener;
+        if (m != null) {
+            m.close();
+        }
         long deadline = System.nanoTime() + grace.toNanos();
         int left;
         while ((left = inFlight.get()) > 0 && System.nanoTime() < deadline) {
@@ -244,6 +283,7 @@ public final class GatewayServer implements AutoCloseable {
         }
         connections.close().awaitUninterruptibly();
         shutdownGroups();
+        metrics.close();
         LOG.info("Detour stopped");
     }
 

@@ -6,6 +6,7 @@ import dev.detour.api.Endpoint;
 import dev.detour.api.InvalidRequestException;
 import dev.detour.api.RequestSniffer;
 import dev.detour.api.SniffedRequest;
+import dev.detour.config.MetricsConfig;
 import dev.detour.error.ErrorKind;
 import dev.detour.error.ErrorResponses;
 import dev.detour.filter.GatewayResponse;
@@ -17,6 +18,8 @@ import dev.detour.server.AccessLog;
 import dev.detour.server.ActiveConfig;
 import dev.detour.server.GatewayServer;
 import dev.detour.server.ServerAttributes;
+import dev.detour.server.metrics.GatewayMetrics;
+import dev.detour.server.metrics.MetricsEndpoint;
 import dev.detour.server.upstream.ClientRelay;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.Unpooled;
@@ -175,6 +178,10 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
         private final ActiveConfig active;
         private final AccessLog.Entry log = new AccessLog.Entry();
         private final long startNanos = System.nanoTime();
+        /** When the response head was handed to the channel; 0 until then. */
+        private long headNanos;
+        /** Whether this is a call of the API (counted in the request metrics) rather than health, admin or metrics. */
+        private boolean api;
         private boolean keepAlive;
         private RequestContext rctx;
         private ClientRelay relay;
@@ -214,11 +221,20 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
             HttpMethod method = request.method();
             Endpoint endpoint = Endpoint.ofPath(path);
             if (endpoint != null) {
+                api = true;
+                server.metrics().requestStarted();
                 if (!HttpMethod.POST.equals(method)) {
                     writeMethodNotAllowed("POST");
                     return;
                 }
                 serveApi(endpoint);
+                return;
+            }
+            MetricsConfig metrics = active.config().metrics();
+            if (path.equals(metrics.path()) && metrics.enabled() && !metrics.separateListener()
+                && server.metrics().enabled()) {
+                writeFull(MetricsEndpoint.respond(server.metrics(), metrics, active.admin(), method.name(),
+                                                  name -> request.headers().get(name)));
                 return;
             }
             switch (path) {
@@ -324,6 +340,9 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
             rctx = new RequestContext(requestId, endpoint, name -> request.headers().get(name),
                                       new ByteBufRequestBody(request.content()), sniffed, route, executor,
                                       startNanos);
+            if (server.metrics().enabled() && active.config().metrics().usage()) {
+                rctx.needsUsage(true); // the token and cost metrics read every answer's usage
+            }
             rctx.attr(ServerAttributes.EVENT_LOOP, ctx.channel().eventLoop());
             rctx.attr(ServerAttributes.BODY, request.content());
             active.pipeline().execute(rctx).whenComplete((response, error) -> {
@@ -362,6 +381,7 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
         }
 
         private void writeFull(GatewayResponse.Full full) {
+            headNanos = System.nanoTime();
             log.status = full.status();
             if (rctx != null && rctx.needsUsage() && full.status() < 300) {
                 rctx.usage().scan(full.body(), 0, full.body().length);
@@ -380,6 +400,7 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
         }
 
         private void writeRelayed(GatewayResponse.Relayed relayed) {
+            headNanos = System.nanoTime();
             log.status = relayed.status();
             relay = (ClientRelay) relayed.body();
             HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1,
@@ -454,6 +475,16 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
             finish("upstream_broken");
         }
 
+        private void recordMetrics(long end) {
+            GatewayMetrics metrics = server.metrics();
+            long head = (headNanos != 0 ? headNanos : end) - startNanos;
+            if (rctx == null) {
+                metrics.requestRefused(log.status, end - startNanos, head);
+            } else {
+                metrics.requestFinished(rctx, log.status, end - startNanos, head, relay == null ? 0 : relay.chunks());
+            }
+        }
+
         void clientGone() {
             if (finished) {
                 return;
@@ -495,8 +526,12 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
                 log.attempts = rctx.attempts();
                 log.upstreamNanos = rctx.upstreamNanos();
             }
-            log.latencyNanos = System.nanoTime() - startNanos;
+            long end = System.nanoTime();
+            log.latencyNanos = end - startNanos;
             active.accessLog().log(log);
+            if (api) {
+                recordMetrics(end);
+            }
             request.release();
             server.requestFinished();
             if (current != this) {

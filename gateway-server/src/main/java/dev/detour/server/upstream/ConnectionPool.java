@@ -5,20 +5,23 @@ import io.netty.channel.Channel;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Idle keep-alive connections of one event loop, per upstream origin.
  *
  * <p>Concurrency: one instance per event loop, touched only by that loop's thread, so it needs no
- * locks and no volatile fields.
+ * locks and no volatile fields. Only the idle count it keeps for metrics is shared by every loop's pool.
  */
 final class ConnectionPool {
 
     private final int maxIdlePerOrigin;
     private final Map<UpstreamOrigin, ArrayDeque<Channel>> idle = new HashMap<>();
+    private final AtomicInteger idleCount;
 
-    ConnectionPool(int maxIdlePerOrigin) {
+    ConnectionPool(int maxIdlePerOrigin, AtomicInteger idleCount) {
         this.maxIdlePerOrigin = maxIdlePerOrigin;
+        this.idleCount = idleCount;
     }
 
     /** Returns an open idle connection to {@code origin}, most recently used first, or {@code null}. */
@@ -29,6 +32,7 @@ final class ConnectionPool {
         }
         Channel ch;
         while ((ch = channels.pollFirst()) != null) {
+            idleCount.decrementAndGet();
             if (ch.isActive()) {
                 return ch;
             }
@@ -44,13 +48,14 @@ final class ConnectionPool {
             return;
         }
         channels.addFirst(ch);
+        idleCount.incrementAndGet();
     }
 
     /** Forgets {@code ch}, which closed. */
     void remove(UpstreamOrigin origin, Channel ch) {
         ArrayDeque<Channel> channels = idle.get(origin);
-        if (channels != null) {
-            channels.remove(ch);
+        if (channels != null && channels.remove(ch)) {
+            idleCount.decrementAndGet();
         }
     }
 

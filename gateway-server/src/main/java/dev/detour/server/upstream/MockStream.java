@@ -96,6 +96,11 @@ final class MockStream implements ClientRelay {
     }
 
     @Override
+    public long chunks() {
+        return next;
+    }
+
+    @Override
     public void resume() {
         // Mock streams are short and paced; they do not pause for backpressure.
     }

@@ -61,7 +61,14 @@ final class UpstreamChannelHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        client.connectionOpened();
+        ctx.fireChannelActive();
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        client.connectionClosed();
         client.pool().remove(origin, ctx.channel());
         UpstreamExchange current = exchange;
         exchange = null;

@@ -118,6 +118,7 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
     private boolean needsFlush;
     private boolean paused;
     private long bytes;
+    private long chunks;
 
     UpstreamExchange(UpstreamClient client, RequestContext ctx, UpstreamRequest request, EventLoop loop, ByteBuf body,
                      CompletableFuture<GatewayResponse> result) {
@@ -506,6 +507,9 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
     private void forward(HttpContent content) {
         ByteBuf data = content.content();
         bytes += data.readableBytes();
+        if (eventStream && data.isReadable()) {
+            chunks++;
+        }
         // Only requests whose usage someone needs (token limits, key token quotas) pay for reading it.
         if (ctx.needsUsage() && data.isReadable()) {
             if (data.hasArray()) {
@@ -535,6 +539,11 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
                 resume();
             }
         }
+    }
+
+    @Override
+    public long chunks() {
+        return chunks;
     }
 
     @Override
