@@ -9,11 +9,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.detour.auth.ClientKeys;
 import dev.detour.config.KeyHash;
+import dev.detour.metrics.CacheStats;
 import dev.detour.server.testing.Scrape;
 import dev.detour.server.testing.TestGateway;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,6 +44,8 @@ class MetricsIT {
                                        + "metrics\"}]}";
     private static final String STREAM = "{\"model\":\"chat\",\"stream\":true,\"stream_options\":{\"include_usage\":"
                                          + "true},\"messages\":[{\"role\":\"user\",\"content\":\"stream me\"}]}";
+    /** The one family that appears later: at the first garbage collection after start. */
+    private static final String GC_PAUSES = "jvm_gc_pause_seconds";
     private static final double PROMPT_PRICE = 3.0;
     private static final double COMPLETION_PRICE = 15.0;
 
@@ -130,6 +140,8 @@ class MetricsIT {
             }
         }
 
+        // The response cache's seam, with a fake cache: its meters appear and read the source at each scrape.
+        gateway.server().metrics().cacheStats(() -> Optional.of(new CacheStats(5, 2, 1, 3, 2048)));
         scraped = gateway.get("/metrics");
         scrape = Scrape.parse(scraped.body());
     }
@@ -259,6 +271,49 @@ class MetricsIT {
     }
 
     @Test
+    void readsTheCacheThroughItsSeam() {
+        assertEquals(5.0, scrape.value("detour_cache_hits_total"));
+        assertEquals(2.0, scrape.value("detour_cache_misses_total"));
+        assertEquals(1.0, scrape.value("detour_cache_evictions_total"));
+        assertEquals(3.0, scrape.value("detour_cache_entries"));
+        assertEquals(2048.0, scrape.value("detour_cache_size_bytes"));
+    }
+
+    @Test
+    void documentsEveryDetourMetricItPublishes() throws Exception {
+        String doc = Files.readString(Path.of("../docs/metrics.md"));
+
+        for (String family : families()) {
+            // Micrometer's _max gauge beside each histogram is documented once, for all of them.
+            String documented = family.endsWith("_max") ? family.substring(0, family.length() - 4) : family;
+            if (family.startsWith("detour_")) {
+                assertTrue(doc.contains("`" + documented + "`"), family + " is not documented in docs/metrics.md");
+            }
+        }
+    }
+
+    @Test
+    void dashboardUsesOnlyMetricsThatExist() throws Exception {
+        JsonNode dashboard = JSON.readTree(Files.readString(Path.of("../docs/grafana-dashboard.json")));
+        Set<String> families = families();
+        Pattern name = Pattern.compile("\\b(?:detour|jvm|netty|process|system)_[a-z0-9_]+");
+        int checked = 0;
+
+        for (JsonNode panel : dashboard.get("panels")) {
+            for (JsonNode target : panel.path("targets")) {
+                Matcher m = name.matcher(target.get("expr").asText());
+                while (m.find()) {
+                    String family = m.group().replaceFirst("_(bucket|sum|count)$", "");
+                    assertTrue(families.contains(family) || family.equals(GC_PAUSES),
+                               panel.get("title").asText() + ": " + m.group() + " is not in the scrape");
+                    checked++;
+                }
+            }
+        }
+        assertTrue(checked > 40, "the dashboard queries metrics: " + checked);
+    }
+
+    @Test
     void neverShowsKeysOrRequestIds() {
         assertFalse(scraped.body().contains("mock-p1"), "no upstream key value");
         assertFalse(scraped.body().contains(CLIENT_KEY), "no client key");
@@ -291,6 +346,17 @@ class MetricsIT {
 
         assertEquals(405, r.statusCode());
         assertEquals("method_not_allowed", JSON.readTree(r.body()).at("/error/code").asText());
+    }
+
+    /** Returns the metric families of the scrape, as its {@code # TYPE} lines name them. */
+    private static Set<String> families() {
+        Set<String> families = new HashSet<>();
+        for (String line : scrape.text().split("\n")) {
+            if (line.startsWith("# TYPE ")) {
+                families.add(line.split(" ")[2]);
+            }
+        }
+        return families;
     }
 
     private static void assertRequests(double expected, String route, String provider, String model,
