@@ -44,6 +44,7 @@ final class ConfigBinder {
     private static final Map<String, RouteConfig.Strategy> ROUTE_STRATEGIES = choices(RouteConfig.Strategy.values());
     private static final Map<String, RetryTrigger> RETRY_TRIGGERS = choices(RetryTrigger.values());
     private static final Map<String, RouteConfig.Affinity> AFFINITIES = choices(RouteConfig.Affinity.values());
+    private static final Map<String, MetricsConfig.Usage> METRICS_USAGE = choices(MetricsConfig.Usage.values());
     private static final Map<String, ProviderType> PROVIDER_TYPES = providerTypes();
     private static final Map<String, MockFailureConfig.Kind> FAILURE_KINDS = failureKinds();
 
@@ -105,7 +106,7 @@ final class ConfigBinder {
             m.get("require-admin-key").get().report("needs at least one admin key in auth.admin-keys (a scrape "
                                                     + "presents one as 'Authorization: Bearer KEY')");
         }
-        boolean usage = m.get("usage").flatMap(YamlNode::bool).orElse(d.usage());
+        MetricsConfig.Usage usage = m.get("usage").flatMap(n -> n.oneOf(METRICS_USAGE)).orElse(d.usage());
         return new MetricsConfig(enabled, path, port, host, requireAdminKey, usage);
     }
 

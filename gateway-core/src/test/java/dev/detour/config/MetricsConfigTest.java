@@ -35,7 +35,7 @@ class MetricsConfigTest {
         assertEquals("/metrics", metrics.path());
         assertFalse(metrics.separateListener());
         assertFalse(metrics.requireAdminKey());
-        assertTrue(metrics.usage());
+        assertEquals(MetricsConfig.Usage.READ, metrics.usage());
     }
 
     @Test
@@ -47,12 +47,17 @@ class MetricsConfigTest {
                   port: 9464
                   host: 10.0.0.5
                   require-admin-key: true
-                  usage: false
+                  usage: request
                 """);
 
-        assertEquals(new MetricsConfig(true, "/internal/prometheus", 9464, Optional.of("10.0.0.5"), true, false),
-                     metrics);
+        assertEquals(new MetricsConfig(true, "/internal/prometheus", 9464, Optional.of("10.0.0.5"), true,
+                                       MetricsConfig.Usage.REQUEST), metrics);
         assertTrue(metrics.separateListener());
+    }
+
+    @Test
+    void readsUsageOffAsAWordNotABoolean() throws ConfigException {
+        assertEquals(MetricsConfig.Usage.OFF, metrics("metrics: {usage: off}\n").usage());
     }
 
     @Test
@@ -124,11 +129,14 @@ class MetricsConfigTest {
                 metrics:
                   enable: true
                   port: http
+                  usage: true
                 """);
 
-        assertEquals(2, problems.size(), problems.toString());
+        assertEquals(3, problems.size(), problems.toString());
         assertTrue(problems.get(0).contains("metrics.enable: unknown field"), problems.get(0));
         assertTrue(problems.get(1).contains("metrics.port:"), problems.get(1));
+        assertTrue(problems.get(2).contains("metrics.usage:") && problems.get(2).contains("off, read or request"),
+                   problems.get(2));
     }
 
     private static MetricsConfig metrics(String yaml) throws ConfigException {

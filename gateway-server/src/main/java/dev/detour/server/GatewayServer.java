@@ -38,6 +38,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -200,9 +201,9 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /** Returns the address of the separate metrics listener, or empty when there is none. */
-    public java.util.Optional<InetSocketAddress> metricsAddress() {
+    public Optional<InetSocketAddress> metricsAddress() {
         MetricsListener m = metricsListener;
-        return m == null ? java.util.Optional.empty() : java.util.Optional.of(m.address());
+        return m == null ? Optional.empty() : Optional.of(m.address());
     }
 
     /** Returns the bound address. */

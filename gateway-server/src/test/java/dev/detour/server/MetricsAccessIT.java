@@ -108,8 +108,8 @@ class MetricsAccessIT {
             HttpResponse<String> r = get(gateway.uri("/metrics"), null);
 
             assertEquals(404, r.statusCode());
-            assertEquals(200, gateway.postJson("/v1/chat/completions", "{\"model\":\"chat\",\"messages\":[{\"role\":"
-                                                                       + "\"user\",\"content\":\"hi\"}]}").statusCode());
+            assertEquals(200, gateway.postJson("/v1/chat/completions", "{\"model\":\"chat\",\"messages\":"
+                                               + "[{\"role\":\"user\",\"content\":\"hi\"}]}").statusCode());
         }
     }
 

@@ -340,8 +340,12 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
             rctx = new RequestContext(requestId, endpoint, name -> request.headers().get(name),
                                       new ByteBufRequestBody(request.content()), sniffed, route, executor,
                                       startNanos);
-            if (server.metrics().enabled() && active.config().metrics().usage()) {
-                rctx.needsUsage(true); // the token and cost metrics read every answer's usage
+            if (server.metrics().enabled()) {
+                switch (active.config().metrics().usage()) {
+                    case READ -> rctx.scanUsage(true); // the token and cost metrics read what answers report
+                    case REQUEST -> rctx.needsUsage(true); // ... and streams are asked for their usage
+                    default -> { }
+                }
             }
             rctx.attr(ServerAttributes.EVENT_LOOP, ctx.channel().eventLoop());
             rctx.attr(ServerAttributes.BODY, request.content());
@@ -383,7 +387,7 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
         private void writeFull(GatewayResponse.Full full) {
             headNanos = System.nanoTime();
             log.status = full.status();
-            if (rctx != null && rctx.needsUsage() && full.status() < 300) {
+            if (rctx != null && rctx.scansUsage() && full.status() < 300) {
                 rctx.usage().scan(full.body(), 0, full.body().length);
             }
             log.bytesOut = full.body().length;

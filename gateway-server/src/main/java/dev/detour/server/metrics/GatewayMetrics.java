@@ -116,7 +116,9 @@ public final class GatewayMetrics implements GatewayEvents, AutoCloseable {
                              + "in seconds since the epoch.")
                 .baseUnit("seconds")
                 .register(registry);
-        Gauge.builder("detour.upstream.connections", upstream, u -> u.openConnections() - u.idleConnections())
+        // Two counters read one after the other: clamp the moment a connection moves between them.
+        Gauge.builder("detour.upstream.connections", upstream,
+                      u -> Math.max(0, u.openConnections() - u.idleConnections()))
                 .description("Upstream connections open now, by state: active (carrying an exchange) or idle "
                              + "(pooled for reuse).")
                 .tag("state", "active")
@@ -222,7 +224,7 @@ public final class GatewayMetrics implements GatewayEvents, AutoCloseable {
             target.chunks().increment(chunks);
         }
         // A cache hit cost nothing upstream, whatever usage its stored answer reports.
-        if (attempted && cacheResult != CacheResult.HIT && ctx.needsUsage()) {
+        if (attempted && cacheResult != CacheResult.HIT && ctx.scansUsage()) {
             recordUsage(ctx, route, target, provider, model);
         }
     }
@@ -374,6 +376,22 @@ public final class GatewayMetrics implements GatewayEvents, AutoCloseable {
         }
     }
 
+    /** Returns the catalog row of the route's target at {@code provider}'s {@code model}, or {@code null}. */
+    private static ModelInfo price(Route route, String provider, String model) {
+        List<Target> targets = route.targets();
+        for (int i = 0; i < targets.size(); i++) {
+            Target t = targets.get(i);
+            if (t.model().equals(model) && t.provider().name().equals(provider)) {
+                return t.modelInfo().orElse(null);
+            }
+        }
+        Target fallback = route.contextFallback();
+        if (fallback != null && fallback.model().equals(model) && fallback.provider().name().equals(provider)) {
+            return fallback.modelInfo().orElse(null);
+        }
+        return null;
+    }
+
     /**
      * Keeps Micrometer's binders within Prometheus's naming rules, which {@code promtool check metrics} enforces:
      * {@code process.cpu.time} is published in nanoseconds ({@code process_cpu_time_ns_total}, an abbreviated
@@ -390,21 +408,5 @@ public final class GatewayMetrics implements GatewayEvents, AutoCloseable {
         public Meter.Id map(Meter.Id id) {
             return id.getName().equals("system.cpu.count") ? id.withName("system.cpu.processors") : id;
         }
-    }
-
-    /** Returns the catalog row of the route's target at {@code provider}'s {@code model}, or {@code null}. */
-    private static ModelInfo price(Route route, String provider, String model) {
-        List<Target> targets = route.targets();
-        for (int i = 0; i < targets.size(); i++) {
-            Target t = targets.get(i);
-            if (t.model().equals(model) && t.provider().name().equals(provider)) {
-                return t.modelInfo().orElse(null);
-            }
-        }
-        Target fallback = route.contextFallback();
-        if (fallback != null && fallback.model().equals(model) && fallback.provider().name().equals(provider)) {
-            return fallback.modelInfo().orElse(null);
-        }
-        return null;
     }
 }

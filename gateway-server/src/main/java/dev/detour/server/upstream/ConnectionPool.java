@@ -17,11 +17,12 @@ final class ConnectionPool {
 
     private final int maxIdlePerOrigin;
     private final Map<UpstreamOrigin, ArrayDeque<Channel>> idle = new HashMap<>();
-    private final AtomicInteger idleCount;
+    /** Idle connections of every loop's pool together, for metrics. */
+    private final AtomicInteger allIdle;
 
-    ConnectionPool(int maxIdlePerOrigin, AtomicInteger idleCount) {
+    ConnectionPool(int maxIdlePerOrigin, AtomicInteger allIdle) {
         this.maxIdlePerOrigin = maxIdlePerOrigin;
-        this.idleCount = idleCount;
+        this.allIdle = allIdle;
     }
 
     /** Returns an open idle connection to {@code origin}, most recently used first, or {@code null}. */
@@ -32,7 +33,7 @@ final class ConnectionPool {
         }
         Channel ch;
         while ((ch = channels.pollFirst()) != null) {
-            idleCount.decrementAndGet();
+            allIdle.decrementAndGet();
             if (ch.isActive()) {
                 return ch;
             }
@@ -48,18 +49,18 @@ final class ConnectionPool {
             return;
         }
         channels.addFirst(ch);
-        idleCount.incrementAndGet();
+        allIdle.incrementAndGet();
     }
 
     /** Forgets {@code ch}, which closed. */
     void remove(UpstreamOrigin origin, Channel ch) {
         ArrayDeque<Channel> channels = idle.get(origin);
         if (channels != null && channels.remove(ch)) {
-            idleCount.decrementAndGet();
+            allIdle.decrementAndGet();
         }
     }
 
-    /** Returns how many idle connections are kept, over all origins. */
+    /** Returns how many idle connections this loop's pool keeps, over all origins. */
     int idleCount() {
         int n = 0;
         for (ArrayDeque<Channel> channels : idle.values()) {

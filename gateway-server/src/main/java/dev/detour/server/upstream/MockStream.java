@@ -67,7 +67,7 @@ final class MockStream implements ClientRelay {
     private void writeNext(boolean flush) {
         byte[] event = events.get(next++);
         bytes += event.length;
-        if (ctx.needsUsage()) {
+        if (ctx.scansUsage()) {
             ctx.usage().scan(event, 0, event.length);
         }
         DefaultHttpContent content = new DefaultHttpContent(Unpooled.wrappedBuffer(event));

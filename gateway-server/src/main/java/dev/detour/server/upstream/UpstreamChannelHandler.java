@@ -68,8 +68,8 @@ final class UpstreamChannelHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        client.connectionClosed();
         client.pool().remove(origin, ctx.channel());
+        client.connectionClosed();
         UpstreamExchange current = exchange;
         exchange = null;
         if (current != null) {

@@ -510,8 +510,8 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
         if (eventStream && data.isReadable()) {
             chunks++;
         }
-        // Only requests whose usage someone needs (token limits, key token quotas) pay for reading it.
-        if (ctx.needsUsage() && data.isReadable()) {
+        // Only requests whose usage someone reads (token limits, key token quotas, metrics) pay for reading it.
+        if (ctx.scansUsage() && data.isReadable()) {
             if (data.hasArray()) {
                 ctx.usage().scan(data.array(), data.arrayOffset() + data.readerIndex(), data.readableBytes());
             } else {

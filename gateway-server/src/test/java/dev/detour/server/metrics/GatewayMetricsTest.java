@@ -167,7 +167,7 @@ class GatewayMetricsTest {
     @Test
     void aDisabledInstanceRecordsNothing() {
         try (GatewayMetrics off = GatewayMetrics.create(new MetricsConfig(false, "/metrics", 0, Optional.empty(),
-                                                                          false, true), () -> routes, upstream)) {
+                false, MetricsConfig.Usage.READ), () -> routes, upstream)) {
             off.requestStarted();
             off.requestFinished(served(Caller.ANONYMOUS), 200, MS, MS, 3);
             off.rateLimited("x", LimitConfig.Scope.GLOBAL, false);
@@ -221,7 +221,7 @@ class GatewayMetricsTest {
         }
         ctx.caller(caller);
         ctx.recordAttempt("openai", "gpt-4o", "k1");
-        ctx.needsUsage(true);
+        ctx.scanUsage(true);
         ctx.usage().scan(USAGE, 0, USAGE.length);
         return ctx;
     }
