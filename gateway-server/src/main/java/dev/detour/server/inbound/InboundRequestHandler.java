@@ -233,8 +233,9 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
             MetricsConfig metrics = active.config().metrics();
             if (path.equals(metrics.path()) && metrics.enabled() && !metrics.separateListener()
                 && server.metrics().enabled()) {
-                writeFull(MetricsEndpoint.respond(server.metrics(), metrics, active.admin(), method.name(),
-                                                  name -> request.headers().get(name)));
+                MetricsEndpoint.respond(server.metrics(), metrics, active.admin(), method.name(),
+                                        name -> request.headers().get(name))
+                        .thenAccept(scrape -> ctx.executor().execute(() -> writeScrape(scrape)));
                 return;
             }
             switch (path) {
@@ -381,6 +382,13 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
                 writeFull(full);
             } else {
                 writeRelayed((GatewayResponse.Relayed) response);
+            }
+        }
+
+        /** Writes a scrape rendered on the metrics thread, unless the client left meanwhile. */
+        private void writeScrape(GatewayResponse.Full scrape) {
+            if (!finished && !gone) {
+                writeFull(scrape);
             }
         }
 

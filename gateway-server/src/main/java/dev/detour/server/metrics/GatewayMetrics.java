@@ -32,12 +32,17 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetric;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -81,6 +86,8 @@ public final class GatewayMetrics implements GatewayEvents, AutoCloseable {
     /** The label value of a request without a route or an upstream attempt. */
     static final String NONE = "none";
 
+    /** Scrapes waiting to be rendered at most; more at once are refused rather than queued without bound. */
+    private static final int MAX_QUEUED_SCRAPES = 8;
     private static final int MAX_ROUTES = 1000;
     private static final int MAX_LIMITS = 1000;
     private static final LimitConfig.Scope[] SCOPES = LimitConfig.Scope.values();
@@ -95,6 +102,8 @@ public final class GatewayMetrics implements GatewayEvents, AutoCloseable {
     private final AtomicLong lastLoadMillis = new AtomicLong(System.currentTimeMillis());
     private final AtomicReference<CacheStatsSource> cache = new AtomicReference<>(CacheStatsSource.NONE);
     private final JvmGcMetrics gc;
+    /** Renders scrapes off the event loops: JVM and OS binders read MXBeans and /proc, milliseconds at times. */
+    private final ThreadPoolExecutor scraper;
 
     private GatewayMetrics(boolean enabled, Supplier<RouteTable> routeTable, UpstreamClient upstream) {
         this.enabled = enabled;
@@ -106,8 +115,12 @@ public final class GatewayMetrics implements GatewayEvents, AutoCloseable {
         this.reloadsFailed = reloads("failure");
         if (!enabled) {
             this.gc = null;
+            this.scraper = null;
             return;
         }
+        this.scraper = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
+                                              new ArrayBlockingQueue<>(MAX_QUEUED_SCRAPES),
+                                              new DefaultThreadFactory("detour-metrics", true));
         Gauge.builder("detour.requests.in.flight", inFlight, AtomicInteger::get)
                 .description("API requests being served now.")
                 .register(registry);
@@ -309,6 +322,22 @@ public final class GatewayMetrics implements GatewayEvents, AutoCloseable {
         return out.toByteArray();
     }
 
+    /**
+     * Renders a scrape on the metrics thread, never on the caller's; the stage completes there, or at once with a
+     * {@link RejectedExecutionException} when {@value #MAX_QUEUED_SCRAPES} scrapes already wait, or when metrics are
+     * disabled or closed.
+     */
+    public CompletableFuture<byte[]> scrapeAsync(boolean openMetrics) {
+        if (scraper == null) {
+            return CompletableFuture.failedFuture(new RejectedExecutionException("metrics are disabled"));
+        }
+        try {
+            return CompletableFuture.supplyAsync(() -> scrape(openMetrics), scraper);
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
     /** Returns the Micrometer registry, for tests and for binding further meters. */
     public PrometheusMeterRegistry registry() {
         return registry;
@@ -316,6 +345,9 @@ public final class GatewayMetrics implements GatewayEvents, AutoCloseable {
 
     @Override
     public void close() {
+        if (scraper != null) {
+            scraper.shutdownNow();
+        }
         if (gc != null) {
             gc.close();
         }

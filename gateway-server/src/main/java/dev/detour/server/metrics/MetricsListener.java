@@ -133,20 +133,28 @@ public final class MetricsListener implements AutoCloseable {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
             ActiveConfig config = active.get();
-            GatewayResponse.Full answer;
-            boolean keepAlive = HttpUtil.isKeepAlive(request);
-            if (request.decoderResult().isFailure()) {
-                keepAlive = false;
-                answer = ErrorResponses.of(ErrorKind.INVALID_REQUEST, "Malformed HTTP request.", "malformed_http",
-                                           null);
-            } else if (!pathOf(request.uri()).equals(config.config().metrics().path())) {
-                answer = ErrorResponses.of(ErrorKind.NOT_FOUND, "This listener serves only "
-                        + config.config().metrics().path() + " (metrics.port).", "unknown_url", null);
-            } else {
-                answer = MetricsEndpoint.respond(metrics, config.config().metrics(), config.admin(),
-                                                 request.method().name(), name -> request.headers().get(name));
-            }
+            boolean keepAlive = HttpUtil.isKeepAlive(request) && !request.decoderResult().isFailure();
             boolean head = HttpMethod.HEAD.equals(request.method());
+            if (request.decoderResult().isFailure()) {
+                write(ctx, ErrorResponses.of(ErrorKind.INVALID_REQUEST, "Malformed HTTP request.", "malformed_http",
+                                             null), false, false);
+            } else if (!pathOf(request.uri()).equals(config.config().metrics().path())) {
+                write(ctx, ErrorResponses.of(ErrorKind.NOT_FOUND, "This listener serves only "
+                        + config.config().metrics().path() + " (metrics.port).", "unknown_url", null), head,
+                      keepAlive);
+            } else {
+                // The request is released when this method returns: respond reads its headers before that.
+                MetricsEndpoint.respond(metrics, config.config().metrics(), config.admin(), request.method().name(),
+                                        name -> request.headers().get(name))
+                        .thenAccept(answer -> ctx.executor().execute(() -> write(ctx, answer, head, keepAlive)));
+            }
+        }
+
+        private static void write(ChannelHandlerContext ctx, GatewayResponse.Full answer, boolean head,
+                                  boolean keepAlive) {
+            if (!ctx.channel().isActive()) {
+                return;
+            }
             FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                     HttpResponseStatus.valueOf(answer.status()),
                     head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(answer.body()));

@@ -7,12 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.detour.api.Endpoint;
 import dev.detour.api.RequestSniffer;
+import dev.detour.auth.AdminAuth;
 import dev.detour.config.ConfigLoader;
 import dev.detour.config.GatewayConfig;
 import dev.detour.config.LimitConfig;
 import dev.detour.config.MetricsConfig;
 import dev.detour.config.UpstreamConfig;
 import dev.detour.filter.Caller;
+import dev.detour.filter.GatewayResponse;
 import dev.detour.filter.RequestBody;
 import dev.detour.filter.RequestContext;
 import dev.detour.filter.RequestExecutor;
@@ -23,12 +25,18 @@ import dev.detour.routing.RouteTable;
 import dev.detour.server.Transport;
 import dev.detour.server.testing.Scrape;
 import dev.detour.server.upstream.UpstreamClient;
+import io.micrometer.core.instrument.Gauge;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -162,6 +170,38 @@ class GatewayMetricsTest {
         String text = new String(metrics.scrape(true), StandardCharsets.UTF_8);
 
         assertTrue(text.endsWith("# EOF\n"), text);
+    }
+
+    @Test
+    void rendersScrapesOffTheCallersThreadAndRefusesWhenTooManyWait() throws Exception {
+        CountDownLatch rendering = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Gauge.builder("test.blocker", () -> {
+            rendering.countDown();
+            try {
+                release.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return 1;
+        }).register(metrics.registry());
+        CompletableFuture<byte[]> first = metrics.scrapeAsync(false);
+        assertTrue(rendering.await(10, TimeUnit.SECONDS), "the first scrape is rendering");
+        List<CompletableFuture<byte[]>> waiting = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            waiting.add(metrics.scrapeAsync(false));
+        }
+
+        GatewayResponse.Full refused = MetricsEndpoint.respond(metrics, MetricsConfig.ofDefault(),
+                new AdminAuth(List.of()), "GET", name -> null).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        release.countDown();
+
+        assertEquals(503, refused.status());
+        assertTrue(new String(refused.body(), StandardCharsets.UTF_8).contains("metrics_busy"));
+        assertTrue(new String(first.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8).contains("test_blocker 1.0"));
+        for (CompletableFuture<byte[]> f : waiting) {
+            assertTrue(f.get(10, TimeUnit.SECONDS).length > 0, "every waiting scrape is answered");
+        }
     }
 
     @Test
