@@ -91,7 +91,8 @@ class MetricsAccessIT {
                   port: %d
                   require-admin-key: true
                 """.formatted(KeyHash.of(ADMIN_KEY).text(), port))) {
-            URI uri = URI.create("http://127.0.0.1:" + port + "/metrics");
+            URI uri = URI.create("http://127.0.0.1:" + gateway.server().metricsAddress().orElseThrow().getPort()
+                                 + "/metrics");
 
             assertEquals(401, get(uri, null).statusCode());
             assertEquals(200, get(uri, ADMIN_KEY).statusCode());
