@@ -60,7 +60,7 @@ final class ConfigBinder {
     GatewayConfig bind(Node root) throws ConfigException {
         YamlMapping document = YamlNode.root(root, context)
                 .asMapping("server", "upstream", "logging", "providers", "routes", "auth", "clients", "limits",
-                           "policies", "filters", "models", "budgets", "usage", "cache");
+                           "policies", "filters", "models", "budgets", "usage", "cache", "metrics");
         ServerConfig server = document.get("server").map(this::server).orElseGet(ServerConfig::ofDefault);
         UpstreamConfig upstream = document.get("upstream").map(this::upstream).orElseGet(UpstreamConfig::ofDefault);
         LoggingConfig logging = document.get("logging").map(this::logging).orElseGet(LoggingConfig::ofDefault);
@@ -78,12 +78,14 @@ final class ConfigBinder {
         List<ModelInfo> models = document.get("models").map(ModelsBinder::bind).orElseGet(List::of);
         UsageConfig usage = document.get("usage").map(this::usage).orElseGet(UsageConfig::ofDefault);
         CacheConfig cache = document.get("cache").map(CacheBinder::global).orElseGet(CacheConfig::ofDefault);
+        MetricsConfig metrics = document.get("metrics").map(n -> metrics(n, server, chain))
+                .orElseGet(MetricsConfig::ofDefault);
         List<ConfigProblem> problems = context.problems();
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
         return new GatewayConfig(context.source(), server, upstream, logging, providers, routes, chain, models,
-                                 usage, cache);
+                                 usage, cache, metrics);
     }
 
     /** Returns the path in {@code node}; whether the directory exists or can be made is checked at start-up. */
@@ -111,6 +113,51 @@ final class ConfigBinder {
             return interval;
         }).orElse(d.flushInterval());
         return new UsageConfig(dataDir, flush);
+    }
+
+    private static MetricsConfig metrics(YamlNode node, ServerConfig server, ChainConfig chain) {
+        YamlMapping m = node.asMapping("enabled", "path", "port", "host", "require-admin-key");
+        MetricsConfig d = MetricsConfig.ofDefault();
+        boolean enabled = m.get("enabled").flatMap(YamlNode::bool).orElse(d.enabled());
+        String path = m.get("path").flatMap(ConfigBinder::metricsPath).orElse(d.path());
+        int port = m.get("port").flatMap(n -> n.integer(0, 65535)).orElse(d.port());
+        if (port != 0 && port == server.port()) {
+            m.get("port").get().report("the main listener's port (server.port); leave metrics.port at 0 to serve "
+                                       + "metrics on the main listener, or pick another port");
+        }
+        Optional<String> host = m.get("host").flatMap(YamlNode::nonBlankString);
+        if (host.isPresent() && port == 0) {
+            m.get("host").get().report("only used by a separate metrics listener: set metrics.port too, or remove "
+                                       + "metrics.host (the main listener uses server.host)");
+        }
+        boolean requireAdminKey = m.get("require-admin-key").flatMap(YamlNode::bool).orElse(d.requireAdminKey());
+        if (requireAdminKey && chain.auth().adminKeys().isEmpty()) {
+            m.get("require-admin-key").get().report("needs at least one admin key in auth.admin-keys (a scrape "
+                                                    + "presents one as 'Authorization: Bearer KEY')");
+        }
+        return new MetricsConfig(enabled, path, port, host, requireAdminKey);
+    }
+
+    /** Returns a path for metrics that no other endpoint of Detour uses. */
+    private static Optional<String> metricsPath(YamlNode node) {
+        Optional<String> text = node.nonBlankString();
+        if (text.isEmpty()) {
+            return text;
+        }
+        String path = text.get();
+        if (!path.startsWith("/") || path.length() < 2 || path.endsWith("/") || path.indexOf('?') >= 0
+            || path.indexOf('#') >= 0 || path.chars().anyMatch(c -> c <= ' ' || c == 0x7f)) {
+            node.report("expected an absolute path without query, spaces or trailing slash, e.g. /metrics, got "
+                        + YamlNode.quote(path));
+            return Optional.empty();
+        }
+        if (path.equals("/v1") || path.startsWith("/v1/") || path.equals("/healthz") || path.equals("/readyz")
+            || path.equals("/admin") || path.startsWith("/admin/")) {
+            node.report(YamlNode.quote(path) + " is served by Detour already (/v1/*, /healthz, /readyz and /admin/* "
+                        + "are taken); pick another path, e.g. /metrics");
+            return Optional.empty();
+        }
+        return text;
     }
 
     private ServerConfig server(YamlNode node) {

@@ -19,6 +19,7 @@ import java.util.Objects;
  *                  in file order; see {@code dev.detour.catalog.ModelCatalog#withOverrides}
  * @param usage     where usage accounting is persisted ({@code usage})
  * @param cache     the response cache's global settings ({@code cache}); routes turn it on
+ * @param metrics   the Prometheus endpoint
  */
 public record GatewayConfig(
         String source,
@@ -30,7 +31,8 @@ public record GatewayConfig(
         ChainConfig chain,
         List<ModelInfo> models,
         UsageConfig usage,
-        CacheConfig cache) {
+        CacheConfig cache,
+        MetricsConfig metrics) {
 
     public GatewayConfig {
         Objects.requireNonNull(source, "source");
@@ -40,6 +42,7 @@ public record GatewayConfig(
         Objects.requireNonNull(logging, "logging");
         Objects.requireNonNull(chain, "chain");
         Objects.requireNonNull(cache, "cache");
+        Objects.requireNonNull(metrics, "metrics");
         providers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(providers));
         routes = List.copyOf(routes);
         models = List.copyOf(models);
@@ -57,18 +60,18 @@ public record GatewayConfig(
         this(source, server, upstream, logging, providers, routes, chain, List.of());
     }
 
-    /** Returns a config with usage kept in memory only and the default cache settings. */
+    /** Returns a config with usage kept in memory only and the default cache and metrics settings. */
     public GatewayConfig(String source, ServerConfig server, UpstreamConfig upstream, LoggingConfig logging,
                          Map<String, ProviderConfig> providers, List<RouteConfig> routes, ChainConfig chain,
                          List<ModelInfo> models) {
         this(source, server, upstream, logging, providers, routes, chain, models, UsageConfig.ofDefault(),
-             CacheConfig.ofDefault());
+             CacheConfig.ofDefault(), MetricsConfig.ofDefault());
     }
 
     /** Returns a copy listening on {@code port}. */
     public GatewayConfig withPort(int port) {
         return new GatewayConfig(source, server.withPort(port), upstream, logging, providers, routes, chain, models,
-                                 usage, cache);
+                                 usage, cache, metrics);
     }
 
 }

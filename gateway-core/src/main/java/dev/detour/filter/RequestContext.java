@@ -37,6 +37,7 @@ public final class RequestContext {
     private String policy = "-";
     private dev.detour.api.UsageScanner usage;
     private boolean needsUsage;
+    private boolean scansUsage;
     private int onCompleteCount;
 
     // Filled in by the dispatcher, read by the access log and response headers.
@@ -46,6 +47,8 @@ public final class RequestContext {
     private Price price = Price.UNKNOWN;
     private int attempts;
     private long upstreamNanos = -1;
+    private long upstreamTotalNanos;
+    private long waitedNanos;
 
     /**
      * Creates a context.
@@ -203,6 +206,19 @@ public final class RequestContext {
         return needsUsage;
     }
 
+    /**
+     * Says that the answer's token usage should be read if the answer carries it, without asking the provider
+     * for it (metrics): unlike {@link #needsUsage(boolean)}, streams stay exactly as the client asked for them.
+     */
+    public void scanUsage(boolean wanted) {
+        this.scansUsage |= wanted;
+    }
+
+    /** Returns whether the server reads the answer's usage into {@link #usage()} as it writes it. */
+    public boolean scansUsage() {
+        return scansUsage || needsUsage;
+    }
+
     /** Marks the request as abandoned by its client: no further attempt is made. Any thread. */
     public void cancel() {
         cancelled = true;
@@ -352,5 +368,29 @@ public final class RequestContext {
     /** Records the upstream's time to response headers. */
     public void upstreamNanos(long nanos) {
         this.upstreamNanos = nanos;
+    }
+
+    /**
+     * Returns the time spent in upstream attempts, all of them together: each from sending to the moment its
+     * answer (the response head; for a stream its first event; for a translated body the whole body) or its
+     * failure came back. 0 before any attempt.
+     */
+    public long upstreamTotalNanos() {
+        return upstreamTotalNanos;
+    }
+
+    /** Adds the time of one upstream attempt to {@link #upstreamTotalNanos()}. Called by the dispatcher. */
+    public void addUpstreamTime(long nanos) {
+        this.upstreamTotalNanos += nanos;
+    }
+
+    /** Returns how long the request waited for cooling keys or paused targets, in nanoseconds. */
+    public long waitedNanos() {
+        return waitedNanos;
+    }
+
+    /** Adds a wait for a cooling key or paused target to {@link #waitedNanos()}. Called by the dispatcher. */
+    public void addWaitTime(long nanos) {
+        this.waitedNanos += nanos;
     }
 }

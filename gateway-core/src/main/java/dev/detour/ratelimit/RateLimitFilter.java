@@ -18,6 +18,7 @@ import dev.detour.filter.GatewayFilter;
 import dev.detour.filter.GatewayResponse;
 import dev.detour.filter.Headers;
 import dev.detour.filter.RequestContext;
+import dev.detour.metrics.GatewayEvents;
 import dev.detour.ratelimit.BucketStore.Claim;
 import dev.detour.ratelimit.BucketStore.Outcome;
 import dev.detour.time.NanoClock;
@@ -100,6 +101,7 @@ public final class RateLimitFilter implements GatewayFilter {
     private final NanoClock clock;
     private final TokenEstimator estimator;
     private final RateLimitStats stats;
+    private final GatewayEvents events;
     /** One entry per (limit, scope) whose would-be refusal was logged within its refill interval. */
     private final Cache<BucketKey, Boolean> shadowWarned;
     private final AtomicLong lastStoreWarning;
@@ -115,14 +117,26 @@ public final class RateLimitFilter implements GatewayFilter {
      * version's store keeps the buckets of limits a reload did not change.
      */
     public RateLimitFilter(ChainConfig chain, BucketStore store, NanoClock clock) {
-        this(chain, store, clock, null);
+        this(chain, store, clock, GatewayEvents.NONE, null);
+    }
+
+    /** Creates the filter with buckets in {@code store}, telling {@code events} of every refusal. */
+    public RateLimitFilter(ChainConfig chain, BucketStore store, NanoClock clock, GatewayEvents events) {
+        this(chain, store, clock, events, null);
+    }
+
+    /** Creates the filter with its own prompt-token estimator (tests). */
+    RateLimitFilter(ChainConfig chain, BucketStore store, NanoClock clock, TokenEstimator estimator) {
+        this(chain, store, clock, GatewayEvents.NONE, estimator);
     }
 
     /** Creates the filter; {@code estimator} is {@code null} for the tokenizer-based default. */
-    RateLimitFilter(ChainConfig chain, BucketStore store, NanoClock clock, TokenEstimator estimator) {
+    RateLimitFilter(ChainConfig chain, BucketStore store, NanoClock clock, GatewayEvents events,
+                    TokenEstimator estimator) {
         Objects.requireNonNull(chain, "chain");
         this.store = Objects.requireNonNull(store, "store");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.events = Objects.requireNonNull(events, "events");
         Set<String> names = new LinkedHashSet<>();
         boolean tokenLimits = false;
         for (LimitConfig l : chain.limits()) {
@@ -248,7 +262,9 @@ public final class RateLimitFilter implements GatewayFilter {
         admission.outcome = outcome;
         int refused = outcome.refused();
         if (refused >= 0) {
-            admission.limits[refused].counters.refused.increment();
+            Limit limit = admission.limits[refused];
+            limit.counters.refused.increment();
+            events.rateLimited(limit.name, limit.scope, false);
             return CompletableFuture.completedFuture(refusal(admission, refused));
         }
         String shadowNames = null;
@@ -260,6 +276,7 @@ public final class RateLimitFilter implements GatewayFilter {
                 counted = limit;
                 shadowNames = shadowNames == null ? limit.name : shadowNames + ", " + limit.name;
                 limit.counters.shadowRefused.increment();
+                events.rateLimited(limit.name, limit.scope, true);
                 warnShadow(admission, i);
             }
         }

@@ -2,6 +2,7 @@ package dev.detour.routing;
 
 import dev.detour.api.InvalidRequestException;
 import dev.detour.config.KeyQuotas;
+import dev.detour.config.RetryTrigger;
 import dev.detour.config.RouteConfig;
 import dev.detour.error.ErrorKind;
 import dev.detour.error.ErrorResponses;
@@ -15,6 +16,7 @@ import dev.detour.filter.RequestContext;
 import dev.detour.keys.KeyPool;
 import dev.detour.keys.KeyState;
 import dev.detour.keys.PooledKey;
+import dev.detour.metrics.GatewayEvents;
 import dev.detour.provider.ProviderAdapter;
 import dev.detour.provider.UpstreamException;
 import dev.detour.provider.UpstreamRequest;
@@ -61,22 +63,25 @@ public final class DispatchFilter implements GatewayFilter {
 
     private final UpstreamTransport transport;
     private final NanoClock clock;
+    private final GatewayEvents events;
     private final FallbackRouter router = FallbackRouter.INSTANCE;
     private final AffinityTable affinity;
 
     /** Creates a dispatcher over {@code transport}, reading time from {@code clock}, with its own session pins. */
     public DispatchFilter(UpstreamTransport transport, NanoClock clock) {
-        this(transport, clock, new AffinityTable());
+        this(transport, clock, new AffinityTable(), GatewayEvents.NONE);
     }
 
     /**
-     * Creates a dispatcher that pins sessions in {@code affinity}; passing the previous config version's table
-     * keeps sessions where they were across a reload.
+     * Creates a dispatcher that pins sessions in {@code affinity} (passing the previous config version's table
+     * keeps sessions where they were across a reload) and tells {@code events} of every attempt, retry and
+     * fallback.
      */
-    public DispatchFilter(UpstreamTransport transport, NanoClock clock, AffinityTable affinity) {
+    public DispatchFilter(UpstreamTransport transport, NanoClock clock, AffinityTable affinity, GatewayEvents events) {
         this.transport = Objects.requireNonNull(transport, "transport");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.affinity = Objects.requireNonNull(affinity, "affinity");
+        this.events = Objects.requireNonNull(events, "events");
     }
 
     @Override
@@ -130,6 +135,7 @@ public final class DispatchFilter implements GatewayFilter {
             // arriving at it in one burst when it comes back.
             long jitter = ThreadLocalRandom.current().nextLong(Math.min(wait.nanos() / 10, MAX_JITTER_NANOS) + 1);
             log.waited(wait.nanos() + jitter);
+            ctx.addWaitTime(wait.nanos() + jitter);
             ctx.executor().schedule(() -> step(ctx, route, log, session, result), wait.nanos() + jitter);
         } else {
             result.complete(giveUp(ctx, route, log, (FallbackRouter.GiveUp) decision));
@@ -138,6 +144,9 @@ public final class DispatchFilter implements GatewayFilter {
 
     private void attempt(RequestContext ctx, Route route, AttemptLog log, String session, Target target,
                          PooledKey key, CompletableFuture<GatewayResponse> result) {
+        if (log.lastTarget() != null) {
+            reportMove(route, log.lastTarget(), target, log.lastVerdict());
+        }
         log.sent(target, key);
         KeyQuotas quotas = key.config().quotas();
         ctx.needsUsage(quotas.tokensPerMinute() > 0 || quotas.tokensPerDay() > 0);
@@ -166,6 +175,7 @@ public final class DispatchFilter implements GatewayFilter {
             return;
         }
         target.stats().started();
+        long sentNanos = clock.nanoTime();
         CompletionStage<GatewayResponse> sent;
         try {
             sent = transport.send(ctx, request);
@@ -174,6 +184,7 @@ public final class DispatchFilter implements GatewayFilter {
         }
         sent.whenComplete((response, error) -> {
             try {
+                ctx.addUpstreamTime(clock.nanoTime() - sentNanos);
                 onOutcome(ctx, route, log, session, target, key, adapter, response, error, result);
             } catch (RuntimeException e) {
                 result.completeExceptionally(e);
@@ -191,6 +202,7 @@ public final class DispatchFilter implements GatewayFilter {
         target.keys().unclaim(key);
         target.breaker().release(clock.nanoTime());
         log.outcome(target, key, ContextWindowCheck.VERDICT, refusal, null);
+        events.attemptEnded(route.model(), target.provider().name(), target.model(), ContextWindowCheck.VERDICT.kind());
         if (router.moveOn(route, log, target, ContextWindowCheck.VERDICT)) {
             step(ctx, route, log, session, result);
             return;
@@ -243,6 +255,7 @@ public final class DispatchFilter implements GatewayFilter {
         target.keys().report(key, verdict);
         breakerOutcome(target, verdict, now);
         log.outcome(target, key, verdict, errorResponse, failure);
+        events.attemptEnded(route.model(), target.provider().name(), target.model(), verdict.kind());
         if (verdict.kind() == UpstreamVerdict.Kind.SUCCESS) {
             if (ctx.upstreamNanos() >= 0) {
                 target.stats().recordLatency(ctx.upstreamNanos());
@@ -262,6 +275,22 @@ public final class DispatchFilter implements GatewayFilter {
             return;
         }
         result.complete(answer(ctx, target, log, verdict));
+    }
+
+    /**
+     * Tells {@link #events} why the request moves on from {@code from} to {@code to}: a retry when it stays on
+     * the same target (another key, or the same one after a wait), a fallback when it changes target.
+     */
+    private void reportMove(Route route, Target from, Target to, UpstreamVerdict last) {
+        RetryTrigger reason = last == null ? null : FallbackRouter.trigger(last.kind());
+        if (reason == null) {
+            return;
+        }
+        if (from == to) {
+            events.retried(route.model(), from.provider().name(), from.model(), reason);
+        } else {
+            events.fellBack(route.model(), from.provider().name(), from.model(), reason);
+        }
     }
 
     private static void breakerOutcome(Target target, UpstreamVerdict verdict, long now) {

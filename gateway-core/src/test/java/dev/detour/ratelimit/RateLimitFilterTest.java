@@ -16,12 +16,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.detour.api.Endpoint;
 import dev.detour.config.Bucket;
 import dev.detour.config.ChainConfig;
+import dev.detour.config.LimitConfig;
 import dev.detour.filter.Caller;
 import dev.detour.filter.FilterOrder;
 import dev.detour.filter.GatewayResponse;
 import dev.detour.filter.Headers;
 import dev.detour.filter.RequestContext;
 import dev.detour.filter.RequestExecutor;
+import dev.detour.metrics.GatewayEvents;
 import dev.detour.ratelimit.RateLimitTesting.Upstream;
 import dev.detour.testing.FakeClock;
 import java.io.IOException;
@@ -494,6 +496,33 @@ class RateLimitFilterTest {
         assertEquals("trial", second.headers().get(RateLimitFilter.SHADOW_HEADER));
         assertEquals(429, third.status());
         assertEquals(1, filter.stats().shadowRefused("trial"), "a refused request is not counted again as shadow");
+    }
+
+    @Test
+    void tellsItsEventsOfEachRefusalWithLimitScopeAndMode() {
+        List<String> events = new ArrayList<>();
+        GatewayEvents recorder = new GatewayEvents() {
+            @Override
+            public void rateLimited(String limit, LimitConfig.Scope scope, boolean shadow) {
+                events.add(limit + " " + scope + (shadow ? " shadow" : " enforced"));
+            }
+        };
+        RateLimitFilter filter = new RateLimitFilter(chain("""
+                limits:
+                  - name: trial
+                    scope: client
+                    requests: {capacity: 1, per: 1m}
+                    shadow: true
+                  - name: real
+                    scope: team
+                    requests: {capacity: 2, per: 1m}
+                """), store, clock, recorder);
+
+        call(filter, chat(ACME));
+        call(filter, chat(ACME));
+        call(filter, chat(ACME));
+
+        assertEquals(List.of("trial CLIENT shadow", "real TEAM enforced"), events);
     }
 
     @Test

@@ -15,10 +15,13 @@ import dev.detour.filter.GatewayResponse;
 import dev.detour.filter.Headers;
 import dev.detour.filter.RequestBody;
 import dev.detour.filter.RequestContext;
+import dev.detour.config.RetryTrigger;
 import dev.detour.keys.KeyState;
+import dev.detour.metrics.GatewayEvents;
 import dev.detour.provider.UpstreamException;
 import dev.detour.provider.UpstreamRequest;
 import dev.detour.provider.UpstreamTransport;
+import dev.detour.provider.UpstreamVerdict;
 import dev.detour.testing.FakeClock;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
@@ -47,6 +50,24 @@ class DispatchFilterTest {
     private DispatchFilter filter;
     private RequestContext lastContext;
     private final List<String> sent = new ArrayList<>();
+    /** What the filter told its {@link GatewayEvents}, one line per call. */
+    private final List<String> events = new ArrayList<>();
+    private final GatewayEvents recorder = new GatewayEvents() {
+        @Override
+        public void attemptEnded(String route, String provider, String model, UpstreamVerdict.Kind outcome) {
+            events.add("attempt " + route + " " + provider + "/" + model + " " + outcome);
+        }
+
+        @Override
+        public void retried(String route, String provider, String model, RetryTrigger reason) {
+            events.add("retry " + route + " " + provider + "/" + model + " " + reason);
+        }
+
+        @Override
+        public void fellBack(String route, String provider, String model, RetryTrigger reason) {
+            events.add("fallback " + route + " " + provider + "/" + model + " " + reason);
+        }
+    };
     private final Map<String, Deque<Function<UpstreamRequest, CompletionStage<GatewayResponse>>>> script =
             new HashMap<>();
     private final UpstreamTransport transport = (ctx, request) -> {
@@ -92,6 +113,14 @@ class DispatchFilterTest {
         }
     }
 
+    /** Scripts {@code response} for {@code who}, taking {@code millis} of the fake clock to arrive. */
+    private void slowAnswer(String who, long millis, GatewayResponse response) {
+        script.computeIfAbsent(who, k -> new ArrayDeque<>()).add(req -> {
+            clock.advanceMillis(millis);
+            return CompletableFuture.completedFuture(response);
+        });
+    }
+
     private void fail(String who, UpstreamException e) {
         script.computeIfAbsent(who, k -> new ArrayDeque<>()).add(req -> CompletableFuture.failedFuture(e));
     }
@@ -135,7 +164,7 @@ class DispatchFilterTest {
         lastContext = ctx;
         ctx.session(h.get("x-detour-session")); // what the policy filter resolves in the server
         if (filter == null) {
-            filter = new DispatchFilter(transport, clock); // one per config version, as in the server
+            filter = new DispatchFilter(transport, clock, new AffinityTable(), recorder); // one per config version, as in the server
         }
         return filter.filter(ctx, c -> { throw new AssertionError("dispatch is terminal"); }).toCompletableFuture();
     }
@@ -233,6 +262,59 @@ class DispatchFilterTest {
         assertTrue(f.isDone(), "within the key's time plus at most a tenth of jitter");
         assertEquals(200, f.getNow(null).status());
         assertEquals(4, sent.size());
+    }
+
+    @Test
+    void reportsEachAttemptAndWhyTheRequestMovedOn() throws Exception {
+        RouteTable table = routes(CONFIG);
+        answer("a/a1", error(429, "rate_limit_exceeded", "retry-after", "5"));
+        answer("a/a2", error(500, "server_error"));
+
+        GatewayResponse r = run(table, "m");
+
+        assertEquals(200, r.status());
+        assertEquals(List.of("attempt m a/m RATE_LIMITED", "retry m a/m RATE_LIMIT",
+                             "attempt m a/m SERVER_ERROR", "fallback m a/m SERVER_ERROR",
+                             "attempt m b/m SUCCESS"), events);
+    }
+
+    @Test
+    void reportsNoMoveForAnAnswerThatIsNotRetried() throws Exception {
+        RouteTable table = routes(CONFIG);
+        answer("a/a1", error(400, "invalid_value"));
+
+        run(table, "m");
+
+        assertEquals(List.of("attempt m a/m CLIENT_ERROR"), events);
+    }
+
+    @Test
+    void reportsTheContextFallbackWithItsReason() throws Exception {
+        RouteTable table = routes(CONFIG.replace("max-wait: 0s", "max-wait: 0s\n    context-fallback: {provider: b, "
+                                                                 + "model: big-context}"));
+        answer("a/a1", error(400, "context_length_exceeded"));
+
+        run(table, "m");
+
+        assertEquals(List.of("attempt m a/m CONTEXT_TOO_LONG", "fallback m a/m CONTEXT_LENGTH",
+                             "attempt m b/big-context SUCCESS"), events);
+    }
+
+    @Test
+    void addsUpstreamTimeOfEveryAttemptAndTheWaitsToTheContext() throws Exception {
+        RouteTable table = routes(CONFIG.replace("max-wait: 0s", "max-wait: 3s"));
+        slowAnswer("a/a1", 30, error(429, "rate_limit_exceeded", "retry-after", "2"));
+        slowAnswer("a/a2", 40, error(429, "rate_limit_exceeded", "retry-after", "2"));
+        slowAnswer("b/b1", 50, error(429, "rate_limit_exceeded", "retry-after", "2"));
+        slowAnswer("a/a1", 20, ok());
+
+        CompletableFuture<GatewayResponse> f = dispatch(table, "m");
+        clock.advanceMillis(2500);
+
+        assertEquals(200, f.getNow(null).status());
+        assertEquals(140_000_000L, lastContext.upstreamTotalNanos(), "30 + 40 + 50 + 20 ms of upstream attempts");
+        long waited = lastContext.waitedNanos();
+        assertTrue(waited >= 1_880_000_000L && waited <= 2_100_000_000L, "one wait of about 2 s: " + waited);
     }
 
     @Test

@@ -31,6 +31,8 @@ import dev.detour.server.reload.ConfigVersion;
 import dev.detour.server.reload.ConfigWatcher;
 import dev.detour.server.reload.ReloadResult;
 import dev.detour.server.reload.RestartOnlyChange;
+import dev.detour.server.metrics.GatewayMetrics;
+import dev.detour.server.metrics.MetricsListener;
 import dev.detour.server.upstream.MockTransport;
 import dev.detour.server.upstream.UpstreamClient;
 import dev.detour.time.NanoClock;
@@ -92,6 +94,8 @@ public final class GatewayServer implements AutoCloseable {
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
     private final UpstreamClient upstream;
+    /** One set of meters for the server's lifetime: counters go on across reloads. */
+    private final GatewayMetrics metrics;
     /**
      * One bucket store for the server's lifetime, not per config version: bucket keys name the limit, its
      * scope value and its size, so a reload keeps the buckets of limits it did not change.
@@ -124,6 +128,8 @@ public final class GatewayServer implements AutoCloseable {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final ChannelGroup connections = new DefaultChannelGroup("detour-clients", GlobalEventExecutor.INSTANCE);
     private volatile Channel listener;
+    /** The separate metrics listener, or {@code null} when metrics are served on the main one (or not at all). */
+    private volatile MetricsListener metricsListener;
     private volatile boolean ready;
     private volatile boolean draining;
     private final AtomicInteger stopped = new AtomicInteger();
@@ -148,6 +154,8 @@ public final class GatewayServer implements AutoCloseable {
             this.workerGroup = transport.newEventLoopGroup(ioThreads, new DefaultThreadFactory("detour-io"));
             this.upstream = new UpstreamClient(transport, config.upstream());
             this.cache = ResponseCache.newCache(config.cache().maxSize(), NanoClock.SYSTEM);
+            this.metrics = GatewayMetrics.create(config.metrics(), () -> active.get().routes(), upstream);
+            this.metrics.cacheStats(() -> Optional.of(cache.stats()));
             this.active.set(activate(config, null, reloads.current()));
         } catch (RuntimeException e) {
             persistence.close();
@@ -195,9 +203,15 @@ public final class GatewayServer implements AutoCloseable {
     private static GatewayServer bindOrShutDown(GatewayServer server) throws InterruptedException {
         try {
             server.bind(server.bound.server());
+            server.bindMetrics(server.bound);
         } catch (RuntimeException | InterruptedException e) {
+            Channel l = server.listener;
+            if (l != null) {
+                l.close().awaitUninterruptibly();
+            }
             server.reloader.shutdownNow();
             server.shutdownGroups();
+            server.metrics.close();
             server.persistence.close();
             throw e;
         }
@@ -225,11 +239,12 @@ public final class GatewayServer implements AutoCloseable {
         BudgetFilter budgets = chain.hasBudgets() ? new BudgetFilter(chain, routes, usage, NanoClock.SYSTEM) : null;
         builtIns.put("budget", () -> budgets);
         builtIns.put("rate-limit", () -> hasLimits(chain)
-                                         ? rateLimit[0] = new RateLimitFilter(chain, buckets, NanoClock.SYSTEM) : null);
+                                         ? rateLimit[0] = new RateLimitFilter(chain, buckets, NanoClock.SYSTEM, metrics)
+                                         : null);
         cache.resize(config.cache().maxSize());
         builtIns.put("cache", () -> CacheFilter.of(config, cache).orElse(null));
         FilterPipeline pipeline = ChainAssembly.build(config.chain(), builtIns,
-                                                      new DispatchFilter(byType, NanoClock.SYSTEM, affinity));
+                                                      new DispatchFilter(byType, NanoClock.SYSTEM, affinity, metrics));
         Optional<RateLimitStats> limitStats = Optional.ofNullable(rateLimit[0]).map(RateLimitFilter::stats);
         return new ActiveConfig(config, routes, pipeline, new AccessLog(config.logging()),
                                 new dev.detour.auth.AdminAuth(config.chain().auth().adminKeys()), version, limitStats,
@@ -302,6 +317,7 @@ public final class GatewayServer implements AutoCloseable {
         ReloadResult result = new ReloadResult(ReloadResult.Outcome.APPLIED, trigger, now, version, List.of(),
                                                restart);
         reloads.record(result);
+        metrics.configReloaded(true);
         LOG.info("config reloaded ({}): version {} from {} is running ({} providers, {} routes); requests in flight "
                  + "finish on version {}", trigger, version.describe(), from, loaded.config().providers().size(),
                  next.routes().modelNames().size(), running.version().number());
@@ -330,6 +346,7 @@ public final class GatewayServer implements AutoCloseable {
         ReloadResult r = new ReloadResult(ReloadResult.Outcome.REFUSED, trigger, Instant.now(), running, problems,
                                           List.of());
         reloads.record(r);
+        metrics.configReloaded(false);
         LOG.error("config reload ({}) refused, version {} keeps running ({} problem{}):\n  {}", trigger,
                   running.describe(), problems.size(), problems.size() == 1 ? "" : "s", String.join("\n  ", problems));
         return r;
@@ -386,6 +403,28 @@ public final class GatewayServer implements AutoCloseable {
         }
         LOG.info("Detour {} listening on {} ({} transport, {} routes)", Version.current(), listener.localAddress(),
                  transport.name().toLowerCase(), active.get().routes().modelNames().size());
+    }
+
+    /** Binds the separate metrics listener when {@code metrics.port} asks for one. */
+    private void bindMetrics(GatewayConfig config) throws InterruptedException {
+        if (!metrics.enabled() || !config.metrics().separateListener()) {
+            return;
+        }
+        String host = config.metrics().host().orElse(config.server().host());
+        metricsListener = MetricsListener.bind(bossGroup, workerGroup, transport.serverChannelType(), host,
+                                               config.metrics().port(), config.server().idleTimeout(), metrics,
+                                               active::get);
+    }
+
+    /** Returns the server's meters; {@link GatewayMetrics#enabled()} says whether they are kept. */
+    public GatewayMetrics metrics() {
+        return metrics;
+    }
+
+    /** Returns the address of the separate metrics listener, or empty when there is none. */
+    public Optional<InetSocketAddress> metricsAddress() {
+        MetricsListener m = metricsListener;
+        return m == null ? Optional.empty() : Optional.of(m.address());
     }
 
     /** Returns the bound address. */
@@ -505,6 +544,10 @@ public final class GatewayServer implements AutoCloseable {
         if (l != null) {
             l.close().awaitUninterruptibly();
         }
+        MetricsListener m = metricsListener;
+        if (m != null) {
+            m.close();
+        }
         long deadline = System.nanoTime() + grace.toNanos();
         int left;
         while ((left = inFlight.get()) > 0 && System.nanoTime() < deadline) {
@@ -523,6 +566,7 @@ public final class GatewayServer implements AutoCloseable {
         shutdownGroups();
         // After the event loops: every request that finished has been counted, so the last write has it all.
         persistence.close();
+        metrics.close();
         LOG.info("Detour stopped");
     }
 

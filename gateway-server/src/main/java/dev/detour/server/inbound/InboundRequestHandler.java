@@ -6,6 +6,7 @@ import dev.detour.api.Endpoint;
 import dev.detour.api.InvalidRequestException;
 import dev.detour.api.RequestSniffer;
 import dev.detour.api.SniffedRequest;
+import dev.detour.config.MetricsConfig;
 import dev.detour.error.ErrorKind;
 import dev.detour.error.ErrorResponses;
 import dev.detour.filter.GatewayResponse;
@@ -19,6 +20,8 @@ import dev.detour.server.GatewayServer;
 import dev.detour.server.ServerAttributes;
 import dev.detour.server.HeaderMaps;
 import dev.detour.server.admin.AdminRequest;
+import dev.detour.server.metrics.GatewayMetrics;
+import dev.detour.server.metrics.MetricsEndpoint;
 import dev.detour.server.upstream.ClientRelay;
 import dev.detour.usage.RequestUsage;
 import io.netty.buffer.ByteBufInputStream;
@@ -186,6 +189,10 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
         private final ActiveConfig active;
         private final AccessLog.Entry log = new AccessLog.Entry();
         private final long startNanos = System.nanoTime();
+        /** When the response head was handed to the channel; 0 until then. */
+        private long headNanos;
+        /** Whether this is a call of the API (counted in the request metrics) rather than health, admin or metrics. */
+        private boolean api;
         private boolean keepAlive;
         private RequestContext rctx;
         private ClientRelay relay;
@@ -225,11 +232,21 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
             HttpMethod method = request.method();
             Endpoint endpoint = Endpoint.ofPath(path);
             if (endpoint != null) {
+                api = true;
+                server.metrics().requestStarted();
                 if (!HttpMethod.POST.equals(method)) {
                     writeMethodNotAllowed("POST");
                     return;
                 }
                 serveApi(endpoint);
+                return;
+            }
+            MetricsConfig metrics = active.config().metrics();
+            if (path.equals(metrics.path()) && metrics.enabled() && !metrics.separateListener()
+                && server.metrics().enabled()) {
+                MetricsEndpoint.respond(server.metrics(), metrics, active.admin(), method.name(),
+                                        name -> request.headers().get(name))
+                        .thenAccept(scrape -> ctx.executor().execute(() -> writeScrape(scrape)));
                 return;
             }
             switch (path) {
@@ -390,9 +407,17 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
             }
         }
 
+        /** Writes a scrape rendered on the metrics thread, unless the client left meanwhile. */
+        private void writeScrape(GatewayResponse.Full scrape) {
+            if (!finished && !gone) {
+                writeFull(scrape);
+            }
+        }
+
         private void writeFull(GatewayResponse.Full full) {
+            headNanos = System.nanoTime();
             log.status = full.status();
-            if (rctx != null && rctx.needsUsage() && full.status() < 300) {
+            if (rctx != null && rctx.scansUsage() && full.status() < 300) {
                 rctx.usage().scan(full.body(), 0, full.body().length);
             }
             log.bytesOut = full.body().length;
@@ -410,6 +435,7 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
         }
 
         private void writeRelayed(GatewayResponse.Relayed relayed) {
+            headNanos = System.nanoTime();
             log.status = relayed.status();
             relay = (ClientRelay) relayed.body();
             HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1,
@@ -485,6 +511,16 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
             finish("upstream_broken");
         }
 
+        private void recordMetrics(long end) {
+            GatewayMetrics metrics = server.metrics();
+            long head = (headNanos != 0 ? headNanos : end) - startNanos;
+            if (rctx == null) {
+                metrics.requestRefused(log.status, end - startNanos, head);
+            } else {
+                metrics.requestFinished(rctx, log.status, end - startNanos, head, relay == null ? 0 : relay.chunks());
+            }
+        }
+
         void clientGone() {
             if (finished) {
                 return;
@@ -538,8 +574,12 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
                 log.attempts = rctx.attempts();
                 log.upstreamNanos = rctx.upstreamNanos();
             }
-            log.latencyNanos = System.nanoTime() - startNanos;
+            long end = System.nanoTime();
+            log.latencyNanos = end - startNanos;
             active.accessLog().log(log);
+            if (api) {
+                recordMetrics(end);
+            }
             request.release();
             server.requestFinished();
             if (current != this) {

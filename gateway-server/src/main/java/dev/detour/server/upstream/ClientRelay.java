@@ -23,6 +23,9 @@ public interface ClientRelay extends GatewayResponse.RelayedBody {
     /** Tells the relay that the client can take more data again (backpressure lifted). */
     void resume();
 
+    /** Returns how many body chunks of an event stream were written to the client so far; 0 for other bodies. */
+    long chunks();
+
     /** Hears how a relay ended. */
     interface Listener {
         /** The body was relayed whole; {@code lastWrite} completes when its last part is written. */

@@ -5,20 +5,24 @@ import io.netty.channel.Channel;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Idle keep-alive connections of one event loop, per upstream origin.
  *
  * <p>Concurrency: one instance per event loop, touched only by that loop's thread, so it needs no
- * locks and no volatile fields.
+ * locks and no volatile fields. Only the idle count it keeps for metrics is shared by every loop's pool.
  */
 final class ConnectionPool {
 
     private final int maxIdlePerOrigin;
     private final Map<UpstreamOrigin, ArrayDeque<Channel>> idle = new HashMap<>();
+    /** Idle connections of every loop's pool together, for metrics. */
+    private final AtomicInteger allIdle;
 
-    ConnectionPool(int maxIdlePerOrigin) {
+    ConnectionPool(int maxIdlePerOrigin, AtomicInteger allIdle) {
         this.maxIdlePerOrigin = maxIdlePerOrigin;
+        this.allIdle = allIdle;
     }
 
     /** Returns an open idle connection to {@code origin}, most recently used first, or {@code null}. */
@@ -29,6 +33,7 @@ final class ConnectionPool {
         }
         Channel ch;
         while ((ch = channels.pollFirst()) != null) {
+            allIdle.decrementAndGet();
             if (ch.isActive()) {
                 return ch;
             }
@@ -44,17 +49,18 @@ final class ConnectionPool {
             return;
         }
         channels.addFirst(ch);
+        allIdle.incrementAndGet();
     }
 
     /** Forgets {@code ch}, which closed. */
     void remove(UpstreamOrigin origin, Channel ch) {
         ArrayDeque<Channel> channels = idle.get(origin);
-        if (channels != null) {
-            channels.remove(ch);
+        if (channels != null && channels.remove(ch)) {
+            allIdle.decrementAndGet();
         }
     }
 
-    /** Returns how many idle connections are kept, over all origins. */
+    /** Returns how many idle connections this loop's pool keeps, over all origins. */
     int idleCount() {
         int n = 0;
         for (ArrayDeque<Channel> channels : idle.values()) {

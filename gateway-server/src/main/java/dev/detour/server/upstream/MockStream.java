@@ -78,7 +78,7 @@ final class MockStream implements ClientRelay {
     private void writeNext(boolean flush) {
         byte[] event = events.get(next++);
         bytes += event.length;
-        if (ctx.needsUsage()) {
+        if (ctx.scansUsage()) {
             ctx.usage().scan(event, 0, event.length);
         }
         if (observer != null) {
@@ -108,6 +108,11 @@ final class MockStream implements ClientRelay {
         endObserver(true); // before the last write, as UpstreamExchange does
         ChannelFuture last = client.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
         listener.relayCompleted(last, bytes);
+    }
+
+    @Override
+    public long chunks() {
+        return next;
     }
 
     @Override

@@ -61,8 +61,15 @@ final class UpstreamChannelHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        client.connectionOpened();
+        ctx.fireChannelActive();
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         client.pool().remove(origin, ctx.channel());
+        client.connectionClosed();
         UpstreamExchange current = exchange;
         exchange = null;
         if (current != null) {

@@ -26,6 +26,8 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.SSLException;
 
 /**
@@ -45,6 +47,12 @@ public final class UpstreamClient implements UpstreamTransport {
     private final UpstreamConfig config;
     private final SslContext ssl;
     private final FastThreadLocal<ConnectionPool> pools;
+    /** Upstream connections open now, over every event loop; for metrics. */
+    private final AtomicInteger open = new AtomicInteger();
+    /** Of those, the ones idle in a pool. */
+    private final AtomicInteger idle = new AtomicInteger();
+    /** Connections established since start. */
+    private final LongAdder opened = new LongAdder();
 
     /**
      * Creates a client that verifies certificates and host names against {@code upstream.ca-file}, or
@@ -63,7 +71,7 @@ public final class UpstreamClient implements UpstreamTransport {
         this.pools = new FastThreadLocal<>() {
             @Override
             protected ConnectionPool initialValue() {
-                return new ConnectionPool(maxIdle);
+                return new ConnectionPool(maxIdle, idle);
             }
         };
     }
@@ -125,6 +133,32 @@ public final class UpstreamClient implements UpstreamTransport {
                     }
                 });
         return b.connect(origin.host(), origin.port());
+    }
+
+    /** Returns how many upstream connections are open now, idle ones included. Any thread. */
+    public int openConnections() {
+        return open.get();
+    }
+
+    /** Returns how many open upstream connections wait idle in a pool for reuse. Any thread. */
+    public int idleConnections() {
+        return idle.get();
+    }
+
+    /** Returns how many upstream connections were established since start. Any thread. */
+    public long connectionsOpened() {
+        return opened.sum();
+    }
+
+    /** Counts a connection that became active. Called on its loop. */
+    void connectionOpened() {
+        open.incrementAndGet();
+        opened.increment();
+    }
+
+    /** Counts a connection that closed. Called on its loop. */
+    void connectionClosed() {
+        open.decrementAndGet();
     }
 
     /** Returns {@code ch} to its loop's pool after a clean exchange. Called on {@code ch}'s loop. */

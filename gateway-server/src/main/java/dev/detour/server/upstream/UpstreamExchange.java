@@ -131,6 +131,7 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
     private long bytes;
     /** Who sees the relayed bytes (the response cache), or {@code null}; set to null once told how it ended. */
     private BodyObserver observer;
+    private long chunks;
 
     UpstreamExchange(UpstreamClient client, RequestContext ctx, UpstreamRequest request, EventLoop loop, ByteBuf body,
                      CompletableFuture<GatewayResponse> result) {
@@ -543,8 +544,11 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
     private void forward(HttpContent content) {
         ByteBuf data = content.content();
         bytes += data.readableBytes();
-        // Only requests whose usage someone needs (token limits, key token quotas) pay for reading it.
-        if (ctx.needsUsage() && data.isReadable()) {
+        if (eventStream && data.isReadable()) {
+            chunks++;
+        }
+        // Only requests whose usage someone reads (token limits, key token quotas, metrics) pay for reading it.
+        if (ctx.scansUsage() && data.isReadable()) {
             if (data.hasArray()) {
                 ctx.usage().scan(data.array(), data.arrayOffset() + data.readerIndex(), data.readableBytes());
             } else {
@@ -578,6 +582,11 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
                 resume();
             }
         }
+    }
+
+    @Override
+    public long chunks() {
+        return chunks;
     }
 
     @Override
