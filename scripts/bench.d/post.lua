@@ -8,6 +8,8 @@ function init(args)
   wrk.headers["Content-Type"] = "application/json"
   -- The client key of chain-on.yaml.in; targets without client authentication ignore it.
   wrk.headers["Authorization"] = "Bearer sk-bench-client-0000000000000000"
+  -- Detour's cache (chain on) keys and looks up every request, misses, and stores nothing; others ignore it.
+  wrk.headers["Cache-Control"] = "no-store, max-age=0"
   f:close()
 end
 

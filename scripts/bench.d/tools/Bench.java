@@ -394,7 +394,8 @@ public final class Bench {
         String head = "POST " + url.getRawPath() + " HTTP/1.1\r\nHost: " + url.getHost() + ":" + url.getPort()
                       + "\r\nContent-Type: application/json\r\nAccept: "
                       + (variant.equals("stream") || variant.equals("paced") ? "text/event-stream" : "application/json")
-                      + "\r\nAuthorization: Bearer " + CLIENT_KEY + "\r\nUser-Agent: detour-bench\r\nContent-Length: "
+                      + "\r\nAuthorization: Bearer " + CLIENT_KEY + "\r\nCache-Control: no-store, max-age=0"
+                      + "\r\nUser-Agent: detour-bench\r\nContent-Length: "
                       + body.length + "\r\n\r\n";
         byte[] hb = head.getBytes(StandardCharsets.US_ASCII);
         byte[] request = new byte[hb.length + body.length];

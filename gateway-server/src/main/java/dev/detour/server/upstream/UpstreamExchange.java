@@ -558,6 +558,11 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
         if (observer != null && data.isReadable()) {
             // Before the write: once written, the buffer belongs to the client pipeline.
             showObserver(data);
+            if (contentLength >= 0 && bytes >= contentLength) {
+                // The announced length is complete: the client may have its answer before the (empty) last
+                // part arrives, so the observer hears the end now, before the write that completes it.
+                endObserver(true);
+            }
         }
         if (content instanceof LastHttpContent) {
             state = State.DONE;
