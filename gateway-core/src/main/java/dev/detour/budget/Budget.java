@@ -1,15 +1,13 @@
 package dev.detour.budget;
 
 import dev.detour.config.BudgetConfig;
-import dev.detour.config.Match;
-import dev.detour.filter.Caller;
+import dev.detour.filter.ContextMatcher;
 import dev.detour.filter.RequestContext;
 import dev.detour.routing.Route;
 import dev.detour.usage.UsageAccount;
 import dev.detour.usage.UsageKind;
 import dev.detour.usage.UsageLedger;
 import dev.detour.usage.UsageWindows;
-import java.util.Map;
 
 /**
  * A {@link BudgetConfig} prepared for the hot path: caps as longs, the fallback route resolved, the match
@@ -33,9 +31,7 @@ final class Budget {
     /** The route that serves requests once the budget is used up, or {@code null} to refuse them. */
     final Route fallback;
     /** {@code null} when the budget applies to every request. */
-    private final Match match;
-    private final String[] metadataKeys;
-    private final String[] metadataGlobs;
+    private final ContextMatcher match;
     /** The account of a global budget, resolved once; {@code null} for other scopes. */
     private final UsageAccount globalAccount;
 
@@ -48,40 +44,13 @@ final class Budget {
         this.spendMicros = config.spendMicros();
         this.tokens = config.tokens().orElse(-1);
         this.fallback = fallback;
-        Match m = config.match();
-        boolean any = m.clients().isEmpty() && m.teams().isEmpty() && m.tiers().isEmpty() && m.routes().isEmpty()
-                      && m.priority().isEmpty() && m.metadata().isEmpty();
-        this.match = any ? null : m;
-        this.metadataKeys = new String[m.metadata().size()];
-        this.metadataGlobs = new String[metadataKeys.length];
-        int i = 0;
-        for (Map.Entry<String, String> e : m.metadata().entrySet()) {
-            metadataKeys[i] = e.getKey();
-            metadataGlobs[i++] = e.getValue();
-        }
+        this.match = ContextMatcher.of(config.match());
         this.globalAccount = scope == BudgetConfig.Scope.GLOBAL ? ledger.account(UsageKind.BUDGET, name, GLOBAL) : null;
     }
 
     /** Returns whether the request's context meets every condition of the budget's {@code match}. */
     boolean matches(RequestContext ctx) {
-        if (match == null) {
-            return true;
-        }
-        Caller caller = ctx.caller();
-        if (!Match.anyGlob(match.clients(), caller.client())
-            || !Match.anyGlob(match.teams(), caller.team())
-            || !Match.anyGlob(match.tiers(), ctx.tier())
-            || !Match.anyGlob(match.routes(), ctx.route().model())
-            || !Match.anyGlob(match.priority(), ctx.priority())) {
-            return false;
-        }
-        for (int i = 0; i < metadataKeys.length; i++) {
-            String value = caller.metadata().get(metadataKeys[i]);
-            if (value == null || !Match.glob(metadataGlobs[i], value)) {
-                return false;
-            }
-        }
-        return true;
+        return match.matches(ctx);
     }
 
     /** Returns the account this request's usage counts in: its client's, its team's, or the global one. */

@@ -2,11 +2,11 @@ package dev.detour.policy;
 
 import dev.detour.config.ChainConfig;
 import dev.detour.config.LimitConfig;
-import dev.detour.config.Match;
 import dev.detour.config.PolicyConfig;
 import dev.detour.error.ErrorKind;
 import dev.detour.error.ErrorResponses;
 import dev.detour.filter.Caller;
+import dev.detour.filter.ContextMatcher;
 import dev.detour.filter.FilterChain;
 import dev.detour.filter.FilterOrder;
 import dev.detour.filter.GatewayFilter;
@@ -48,11 +48,17 @@ public final class PolicyFilter implements GatewayFilter {
     private static final List<String> PRIORITIES = List.of("critical", "interactive", "batch");
 
     private final List<PolicyConfig> policies;
+    /** The {@code match} of each policy, in the same order. */
+    private final ContextMatcher[] matchers;
     private final RouteTable routes;
 
     /** Creates a filter for the policies of {@code chain}, remapping within {@code routes}. */
     public PolicyFilter(ChainConfig chain, RouteTable routes) {
         this.policies = List.copyOf(chain.policies());
+        this.matchers = new ContextMatcher[policies.size()];
+        for (int i = 0; i < matchers.length; i++) {
+            matchers[i] = ContextMatcher.of(policies.get(i).match());
+        }
         this.routes = Objects.requireNonNull(routes, "routes");
     }
 
@@ -140,29 +146,12 @@ public final class PolicyFilter implements GatewayFilter {
 
     /** Returns the first policy matching {@code ctx}, or {@code null}. */
     PolicyConfig match(RequestContext ctx) {
-        Caller caller = ctx.caller();
-        for (PolicyConfig p : policies) {
-            Match m = p.match();
-            if (Match.anyGlob(m.clients(), caller.client())
-                && Match.anyGlob(m.teams(), caller.team())
-                && Match.anyGlob(m.tiers(), ctx.tier())
-                && Match.anyGlob(m.routes(), ctx.route().model())
-                && Match.anyGlob(m.priority(), ctx.priority())
-                && metadataMatches(m.metadata(), caller.metadata())) {
-                return p;
+        for (int i = 0; i < matchers.length; i++) {
+            if (matchers[i].matches(ctx)) {
+                return policies.get(i);
             }
         }
         return null;
-    }
-
-    private static boolean metadataMatches(Map<String, String> wanted, Map<String, String> actual) {
-        for (Map.Entry<String, String> e : wanted.entrySet()) {
-            String value = actual.get(e.getKey());
-            if (value == null || !Match.glob(e.getValue(), value)) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /**

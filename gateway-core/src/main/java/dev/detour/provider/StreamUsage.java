@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.detour.filter.RequestContext;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -87,18 +86,7 @@ public final class StreamUsage {
             throw new UncheckedIOException(e); // an in-memory body cannot fail to read
         }
         List<UpstreamBody.Splice> edits = splices(body);
-        if (edits.isEmpty()) {
-            return client;
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream(client.length + 64);
-        int at = 0;
-        for (UpstreamBody.Splice e : edits) {
-            out.write(client, at, e.start() - at);
-            out.writeBytes(e.replacement());
-            at = e.end();
-        }
-        out.write(client, at, client.length - at);
-        return out.toByteArray();
+        return UpstreamBody.apply(client, edits);
     }
 
     private static List<UpstreamBody.Splice> splices(UpstreamBody body) {

@@ -54,4 +54,24 @@ public sealed interface UpstreamBody
             Objects.requireNonNull(bytes, "bytes");
         }
     }
+
+    /**
+     * Returns {@code client} with {@code edits} applied (in order, not overlapping): a new array, or
+     * {@code client} itself when there is nothing to edit. For callers that need the bytes in memory; the
+     * server's upstream path splices buffers instead, without a copy.
+     */
+    static byte[] apply(byte[] client, java.util.List<Splice> edits) {
+        if (edits.isEmpty()) {
+            return client;
+        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(client.length + 64);
+        int at = 0;
+        for (Splice e : edits) {
+            out.write(client, at, e.start() - at);
+            out.writeBytes(e.replacement());
+            at = e.end();
+        }
+        out.write(client, at, client.length - at);
+        return out.toByteArray();
+    }
 }

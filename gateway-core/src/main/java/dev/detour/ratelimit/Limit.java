@@ -2,10 +2,8 @@ package dev.detour.ratelimit;
 
 import dev.detour.config.Bucket;
 import dev.detour.config.LimitConfig;
-import dev.detour.config.Match;
-import dev.detour.filter.Caller;
+import dev.detour.filter.ContextMatcher;
 import dev.detour.filter.RequestContext;
-import java.util.Map;
 
 /**
  * A {@link LimitConfig} prepared for the hot path: its match conditions as arrays, its keys and its counters.
@@ -22,9 +20,7 @@ final class Limit {
     final Bucket tokens;
     final RateLimitStats.Counters counters;
     /** {@code null} when the limit applies to every request that has its scope. */
-    private final Match match;
-    private final String[] metadataKeys;
-    private final String[] metadataGlobs;
+    private final ContextMatcher match;
 
     Limit(LimitConfig config, RateLimitStats.Counters counters) {
         this.name = config.name();
@@ -33,39 +29,12 @@ final class Limit {
         this.requests = config.requests().orElse(null);
         this.tokens = config.tokens().orElse(null);
         this.counters = counters != null ? counters : new RateLimitStats.Counters();
-        Match m = config.match();
-        boolean any = m.clients().isEmpty() && m.teams().isEmpty() && m.tiers().isEmpty() && m.routes().isEmpty()
-                      && m.priority().isEmpty() && m.metadata().isEmpty();
-        this.match = any ? null : m;
-        this.metadataKeys = new String[m.metadata().size()];
-        this.metadataGlobs = new String[metadataKeys.length];
-        int i = 0;
-        for (Map.Entry<String, String> e : m.metadata().entrySet()) {
-            metadataKeys[i] = e.getKey();
-            metadataGlobs[i++] = e.getValue();
-        }
+        this.match = ContextMatcher.of(config.match());
     }
 
     /** Returns whether the request's context meets every condition of the limit's {@code match}. */
     boolean matches(RequestContext ctx) {
-        if (match == null) {
-            return true;
-        }
-        Caller caller = ctx.caller();
-        if (!Match.anyGlob(match.clients(), caller.client())
-            || !Match.anyGlob(match.teams(), caller.team())
-            || !Match.anyGlob(match.tiers(), ctx.tier())
-            || !Match.anyGlob(match.routes(), ctx.route().model())
-            || !Match.anyGlob(match.priority(), ctx.priority())) {
-            return false;
-        }
-        for (int i = 0; i < metadataKeys.length; i++) {
-            String value = caller.metadata().get(metadataKeys[i]);
-            if (value == null || !Match.glob(metadataGlobs[i], value)) {
-                return false;
-            }
-        }
-        return true;
+        return match.matches(ctx);
     }
 
     /**

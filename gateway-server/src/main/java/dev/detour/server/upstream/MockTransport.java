@@ -106,18 +106,7 @@ public final class MockTransport implements UpstreamTransport {
         }
         List<UpstreamBody.Splice> edits = b instanceof UpstreamBody.Splice one ? List.of(one)
                 : b instanceof UpstreamBody.Splices many ? many.parts() : List.of();
-        if (edits.isEmpty()) {
-            return client;
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream(client.length + 64);
-        int at = 0;
-        for (UpstreamBody.Splice e : edits) {
-            out.write(client, at, e.start() - at);
-            out.writeBytes(e.replacement());
-            at = e.end();
-        }
-        out.write(client, at, client.length - at);
-        return out.toByteArray();
+        return UpstreamBody.apply(client, edits);
     }
 
     /** Returns {@code reply} with its events passed through {@code translator}, as an upstream's would be. */
