@@ -21,6 +21,11 @@ public final class Price {
 
     /** The price of a model the catalog does not know: cost 0, and {@link #known()} false. */
     public static final Price UNKNOWN = new Price(false, 0, 0);
+    /**
+     * The price of a model that costs nothing by nature, such as the built-in mock provider's: cost 0, and
+     * {@link #known()} true, so that no one is warned about a missing price.
+     */
+    public static final Price FREE = new Price(true, 0, 0);
 
     private static final long PICOS_PER_MICRO = 1_000_000L;
 

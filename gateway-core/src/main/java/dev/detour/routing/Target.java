@@ -67,7 +67,8 @@ public final class Target {
                        ? previous.breaker : new CircuitBreaker("target " + provider.name() + "/" + model, breaker);
         this.stats = previous != null ? previous.stats : new TargetStats();
         this.modelInfo = Objects.requireNonNull(modelInfo, "modelInfo");
-        this.price = Price.of(modelInfo);
+        // The mock provider's answers cost nothing unless a 'models:' row prices them (tests of budgets do).
+        this.price = modelInfo.isEmpty() && provider.type() == ProviderType.MOCK ? Price.FREE : Price.of(modelInfo);
     }
 
     /** Returns the share of traffic under the {@code weighted} strategy. */

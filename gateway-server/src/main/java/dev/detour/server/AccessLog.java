@@ -66,6 +66,7 @@ public final class AccessLog {
           .append(" completion_tokens=").append(e.completionTokens < 0 ? "-" : Long.toString(e.completionTokens))
           .append(" cached_tokens=").append(e.cachedTokens < 0 ? "-" : Long.toString(e.cachedTokens))
           .append(" cost_usd=").append(e.costMicros < 0 ? "-" : usd(e.costMicros))
+          .append(" cache=").append(e.cache)
           .append(" outcome=").append(e.outcome);
         return sb.toString();
     }
@@ -113,6 +114,7 @@ public final class AccessLog {
           .append(',');
         sb.append("\"cached_tokens\":").append(e.cachedTokens < 0 ? "null" : Long.toString(e.cachedTokens)).append(',');
         sb.append("\"cost_usd\":").append(e.costMicros < 0 ? "null" : usd(e.costMicros)).append(',');
+        field(sb, "cache", e.cache).append(',');
         field(sb, "outcome", e.outcome);
         return sb.append('}').toString();
     }
@@ -161,6 +163,8 @@ public final class AccessLog {
         public long cachedTokens = -1;
         /** Cost at list price in micro-dollars, or -1 when there is no usage or the model has no price. */
         public long costMicros = -1;
+        /** What the response cache did: {@code hit}, {@code miss}, {@code bypass}, {@code stale}, or {@code -}. */
+        public String cache = "-";
         /** {@code ok}, or how the exchange ended otherwise: {@code client_closed}, {@code upstream_broken}. */
         public String outcome = "ok";
     }

@@ -64,13 +64,22 @@ class AccessLogTest {
         e.costMicros = 6_400_025;
 
         assertTrue(AccessLog.toText(e).contains(" upstream_ms=10.005 prompt_tokens=1200 completion_tokens=340 "
-                                                + "cached_tokens=1024 cost_usd=6.400025 outcome=ok"),
+                                                + "cached_tokens=1024 cost_usd=6.400025 cache=- outcome=ok"),
                    AccessLog.toText(e));
         JsonNode json = new ObjectMapper().readTree(AccessLog.toJson(e));
         assertEquals(1200, json.get("prompt_tokens").asLong());
         assertEquals(340, json.get("completion_tokens").asLong());
         assertEquals(1024, json.get("cached_tokens").asLong());
         assertEquals("6.400025", json.get("cost_usd").decimalValue().toPlainString());
+    }
+
+    @Test
+    void writesWhatTheCacheDid() throws Exception {
+        AccessLog.Entry e = entry();
+        e.cache = "hit";
+
+        assertTrue(AccessLog.toText(e).contains(" cache=hit outcome=ok"), AccessLog.toText(e));
+        assertEquals("hit", new ObjectMapper().readTree(AccessLog.toJson(e)).get("cache").asText());
     }
 
     @Test

@@ -240,7 +240,7 @@ class BudgetIT {
                                        + " cached_tokens=- cost_usd=" + prompt + ".000000 "), served);
             String streamed = lines.list.get(1).getFormattedMessage();
             assertTrue(streamed.matches(".* prompt_tokens=[1-9][0-9]* completion_tokens=[1-9][0-9]* cached_tokens=- "
-                                        + "cost_usd=0\\.0[0-9]{5} outcome=ok"), streamed);
+                                        + "cost_usd=0\\.0[0-9]{5} cache=- outcome=ok"), streamed);
             String refused = lines.list.get(2).getFormattedMessage();
             assertTrue(refused.contains(" status=401 ") && refused.contains(
                     " prompt_tokens=- completion_tokens=- cached_tokens=- cost_usd=- "), refused);

@@ -80,6 +80,8 @@ import org.slf4j.LoggerFactory;
 public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(InboundRequestHandler.class);
+    /** Access-log values of {@link dev.detour.cache.CacheOutcome}, by ordinal: no string built per request. */
+    private static final String[] CACHE_LABELS = cacheLabels();
     private static final JsonFactory JSON = new JsonFactory();
     private static final byte[] HEALTHY = "{\"status\":\"ok\"}".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] READY = "{\"status\":\"ready\"}".getBytes(StandardCharsets.US_ASCII);
@@ -573,6 +575,10 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
                 log.keyId = rctx.keyId();
                 log.attempts = rctx.attempts();
                 log.upstreamNanos = rctx.upstreamNanos();
+                dev.detour.cache.CacheOutcome cached = rctx.attr(dev.detour.cache.CacheFilter.OUTCOME);
+                if (cached != null) {
+                    log.cache = CACHE_LABELS[cached.ordinal()];
+                }
             }
             long end = System.nanoTime();
             log.latencyNanos = end - startNanos;
@@ -679,5 +685,14 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
                     loop.schedule(command, delayNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
             return () -> f.cancel(false);
         }
+    }
+
+    private static String[] cacheLabels() {
+        dev.detour.cache.CacheOutcome[] outcomes = dev.detour.cache.CacheOutcome.values();
+        String[] labels = new String[outcomes.length];
+        for (int i = 0; i < outcomes.length; i++) {
+            labels[i] = outcomes[i].name().toLowerCase(java.util.Locale.ROOT);
+        }
+        return labels;
     }
 }
