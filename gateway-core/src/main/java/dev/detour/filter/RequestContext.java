@@ -37,7 +37,6 @@ public final class RequestContext {
     private String policy = "-";
     private dev.detour.api.UsageScanner usage;
     private boolean needsUsage;
-    private boolean scansUsage;
     private int onCompleteCount;
 
     // Filled in by the dispatcher, read by the access log and response headers.
@@ -204,19 +203,6 @@ public final class RequestContext {
     /** Returns whether the request's token usage is needed. */
     public boolean needsUsage() {
         return needsUsage;
-    }
-
-    /**
-     * Says that the answer's token usage should be read if the answer carries it, without asking the provider
-     * for it (metrics): unlike {@link #needsUsage(boolean)}, streams stay exactly as the client asked for them.
-     */
-    public void scanUsage(boolean wanted) {
-        this.scansUsage |= wanted;
-    }
-
-    /** Returns whether the server reads the answer's usage into {@link #usage()} as it writes it. */
-    public boolean scansUsage() {
-        return scansUsage || needsUsage;
     }
 
     /** Marks the request as abandoned by its client: no further attempt is made. Any thread. */

@@ -419,7 +419,7 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
         private void writeFull(GatewayResponse.Full full) {
             headNanos = System.nanoTime();
             log.status = full.status();
-            if (rctx != null && rctx.scansUsage() && full.status() < 300) {
+            if (rctx != null && rctx.needsUsage() && full.status() < 300) {
                 rctx.usage().scan(full.body(), 0, full.body().length);
             }
             log.bytesOut = full.body().length;

@@ -238,7 +238,7 @@ public final class GatewayMetrics implements GatewayEvents, AutoCloseable {
             target.chunks().increment(chunks);
         }
         // A cache hit cost nothing upstream, whatever usage its stored answer reports.
-        if (attempted && cacheResult != CacheOutcome.HIT && cacheResult != CacheOutcome.STALE && ctx.scansUsage()) {
+        if (attempted && cacheResult != CacheOutcome.HIT && cacheResult != CacheOutcome.STALE && ctx.needsUsage()) {
             recordUsage(ctx, route, target, provider, model);
         }
     }

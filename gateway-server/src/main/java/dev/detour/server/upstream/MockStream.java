@@ -78,7 +78,7 @@ final class MockStream implements ClientRelay {
     private void writeNext(boolean flush) {
         byte[] event = events.get(next++);
         bytes += event.length;
-        if (ctx.scansUsage()) {
+        if (ctx.needsUsage()) {
             ctx.usage().scan(event, 0, event.length);
         }
         if (observer != null) {

@@ -547,8 +547,9 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
         if (eventStream && data.isReadable()) {
             chunks++;
         }
-        // Only requests whose usage someone reads (token limits, key token quotas, metrics) pay for reading it.
-        if (ctx.scansUsage() && data.isReadable()) {
+        // The server marks every request as needing its usage (accounting); contexts built without that
+        // mark (tests, benchmarks) skip the scan.
+        if (ctx.needsUsage() && data.isReadable()) {
             if (data.hasArray()) {
                 ctx.usage().scan(data.array(), data.arrayOffset() + data.readerIndex(), data.readableBytes());
             } else {

@@ -262,7 +262,7 @@ class GatewayMetricsTest {
         }
         ctx.caller(caller);
         ctx.recordAttempt("openai", "gpt-4o", "k1");
-        ctx.scanUsage(true);
+        ctx.needsUsage(true);
         ctx.usage().scan(USAGE, 0, USAGE.length);
         return ctx;
     }
