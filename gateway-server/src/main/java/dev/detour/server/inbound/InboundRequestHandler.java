@@ -513,13 +513,14 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
             finish("upstream_broken");
         }
 
-        private void recordMetrics(long end) {
+        private void recordMetrics(long end, RequestUsage used) {
             GatewayMetrics metrics = server.metrics();
             long head = (headNanos != 0 ? headNanos : end) - startNanos;
             if (rctx == null) {
                 metrics.requestRefused(log.status, end - startNanos, head);
             } else {
-                metrics.requestFinished(rctx, log.status, end - startNanos, head, relay == null ? 0 : relay.chunks());
+                metrics.requestFinished(rctx, log.status, end - startNanos, head, relay == null ? 0 : relay.chunks(),
+                                        used);
             }
         }
 
@@ -554,15 +555,14 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
             if (outcome != null && "ok".equals(log.outcome)) {
                 log.outcome = outcome;
             }
+            RequestUsage used = RequestUsage.NONE;
             if (rctx != null) {
                 rctx.complete();
-                RequestUsage used;
                 try {
                     used = server.usageRecorder().record(rctx);
                 } catch (RuntimeException e) {
                     // A bug in accounting must not keep the exchange from finishing (buffer, next request).
                     LOG.error("request {}: counting its usage failed", requestId, e);
-                    used = RequestUsage.NONE;
                 }
                 log.promptTokens = used.promptTokens();
                 log.completionTokens = used.completionTokens();
@@ -584,7 +584,7 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
             log.latencyNanos = end - startNanos;
             active.accessLog().log(log);
             if (api) {
-                recordMetrics(end);
+                recordMetrics(end, used);
             }
             request.release();
             server.requestFinished();

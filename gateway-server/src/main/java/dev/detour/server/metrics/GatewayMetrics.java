@@ -1,7 +1,5 @@
 package dev.detour.server.metrics;
 
-import dev.detour.api.UsageScanner;
-import dev.detour.catalog.ModelInfo;
 import dev.detour.config.LimitConfig;
 import dev.detour.config.MetricsConfig;
 import dev.detour.config.RetryTrigger;
@@ -12,8 +10,8 @@ import dev.detour.metrics.CacheStatsSource;
 import dev.detour.metrics.GatewayEvents;
 import dev.detour.provider.UpstreamVerdict;
 import dev.detour.routing.Route;
+import dev.detour.usage.RequestUsage;
 import dev.detour.routing.RouteTable;
-import dev.detour.routing.Target;
 import dev.detour.server.upstream.UpstreamClient;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -38,7 +36,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -214,8 +211,11 @@ public final class GatewayMetrics implements GatewayEvents, AutoCloseable {
      * @param totalNanos from arrival to the end of the exchange
      * @param headNanos  from arrival to the response head handed to the client; {@code totalNanos} without one
      * @param chunks     event-stream chunks written to the client
+     * @param used       the usage accounting counted for the request ({@code UsageRecorder}): its tokens and cost
+     *                   are published as they were accounted, not worked out a second time
      */
-    public void requestFinished(RequestContext ctx, int status, long totalNanos, long headNanos, long chunks) {
+    public void requestFinished(RequestContext ctx, int status, long totalNanos, long headNanos, long chunks,
+                                RequestUsage used) {
         if (!enabled) {
             return;
         }
@@ -238,8 +238,8 @@ public final class GatewayMetrics implements GatewayEvents, AutoCloseable {
             target.chunks().increment(chunks);
         }
         // A cache hit cost nothing upstream, whatever usage its stored answer reports.
-        if (attempted && cacheResult != CacheOutcome.HIT && cacheResult != CacheOutcome.STALE && ctx.needsUsage()) {
-            recordUsage(ctx, route, target, provider, model);
+        if (attempted && cacheResult != CacheOutcome.HIT && cacheResult != CacheOutcome.STALE) {
+            recordUsage(ctx, target, used);
         }
     }
 
@@ -392,37 +392,18 @@ public final class GatewayMetrics implements GatewayEvents, AutoCloseable {
                 .register(registry);
     }
 
-    private static void recordUsage(RequestContext ctx, Route route, TargetMeters target, String provider,
-                                    String model) {
-        UsageScanner usage = ctx.usage();
-        long prompt = Math.max(0, usage.promptTokens());
-        long completion = Math.max(0, usage.completionTokens());
+    private static void recordUsage(RequestContext ctx, TargetMeters target, RequestUsage used) {
+        long prompt = Math.max(0, used.promptTokens());
+        long completion = Math.max(0, used.completionTokens());
         if (prompt == 0 && completion == 0) {
             return;
         }
         UsageMeters meters = target.usage(ctx.caller().client(), ctx.caller().team());
         meters.promptTokens.increment(prompt);
         meters.completionTokens.increment(completion);
-        ModelInfo price = price(route, provider, model);
-        if (price != null) {
-            meters.cost.increment(price.cost(prompt, completion));
+        if (used.costMicros() > 0) {
+            meters.cost.increment(used.costMicros() / 1e6);
         }
-    }
-
-    /** Returns the catalog row of the route's target at {@code provider}'s {@code model}, or {@code null}. */
-    private static ModelInfo price(Route route, String provider, String model) {
-        List<Target> targets = route.targets();
-        for (int i = 0; i < targets.size(); i++) {
-            Target t = targets.get(i);
-            if (t.model().equals(model) && t.provider().name().equals(provider)) {
-                return t.modelInfo().orElse(null);
-            }
-        }
-        Target fallback = route.contextFallback();
-        if (fallback != null && fallback.model().equals(model) && fallback.provider().name().equals(provider)) {
-            return fallback.modelInfo().orElse(null);
-        }
-        return null;
     }
 
     /**

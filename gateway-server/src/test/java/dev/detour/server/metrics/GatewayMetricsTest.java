@@ -21,6 +21,10 @@ import dev.detour.filter.RequestExecutor;
 import dev.detour.cache.CacheFilter;
 import dev.detour.cache.CacheOutcome;
 import dev.detour.cache.CacheStats;
+import dev.detour.time.NanoClock;
+import dev.detour.usage.RequestUsage;
+import dev.detour.usage.UsageLedger;
+import dev.detour.usage.UsageRecorder;
 import dev.detour.metrics.CacheStatsSource;
 import dev.detour.routing.RouteTable;
 import dev.detour.server.Transport;
@@ -67,7 +71,7 @@ class GatewayMetricsTest {
         ctx.upstreamNanos(4 * MS);
 
         metrics.requestStarted();
-        metrics.requestFinished(ctx, 200, 20 * MS, 10 * MS, 0);
+        metrics.requestFinished(ctx, 200, 20 * MS, 10 * MS, 0, accounted(ctx));
         Scrape scrape = scrape();
 
         assertEquals(1.0, scrape.value("detour_requests_total", "route", "chat", "provider", "openai", "model",
@@ -94,7 +98,7 @@ class GatewayMetricsTest {
         ctx.attr(CacheFilter.OUTCOME, CacheOutcome.HIT);
 
         metrics.requestStarted();
-        metrics.requestFinished(ctx, 200, MS, MS, 0);
+        metrics.requestFinished(ctx, 200, MS, MS, 0, accounted(ctx));
         Scrape scrape = scrape();
 
         assertEquals(1.0, scrape.value("detour_requests_total", "route", "chat", "provider", "openai", "model",
@@ -210,7 +214,8 @@ class GatewayMetricsTest {
         try (GatewayMetrics off = GatewayMetrics.create(new MetricsConfig(false, "/metrics", 0, Optional.empty(),
                 false), () -> routes, upstream)) {
             off.requestStarted();
-            off.requestFinished(served(Caller.ANONYMOUS), 200, MS, MS, 3);
+            RequestContext ctx = served(Caller.ANONYMOUS);
+            off.requestFinished(ctx, 200, MS, MS, 3, accounted(ctx));
             off.rateLimited("x", LimitConfig.Scope.GLOBAL, false);
 
             Scrape scrape = Scrape.parse(new String(off.scrape(false), StandardCharsets.UTF_8));
@@ -261,10 +266,15 @@ class GatewayMetricsTest {
             throw new AssertionError(e);
         }
         ctx.caller(caller);
-        ctx.recordAttempt("openai", "gpt-4o", "k1");
+        ctx.recordAttempt("openai", "gpt-4o", "k1", routes.route("chat").targets().get(0).price());
         ctx.needsUsage(true);
         ctx.usage().scan(USAGE, 0, USAGE.length);
         return ctx;
+    }
+
+    /** Returns the usage accounting counts for {@code ctx}, as the server hands it over. */
+    private static RequestUsage accounted(RequestContext ctx) {
+        return new UsageRecorder(new UsageLedger(NanoClock.SYSTEM)).record(ctx);
     }
 
     private static RouteTable routes() {
