@@ -64,6 +64,7 @@ class AdminUsageViewsIT {
                 """.formatted(KeyHash.of(ADMIN_KEY).text(), KeyHash.of(ALICE).text(), UPSTREAM_KEY));
         assertEquals("MISS", chat().headers().firstValue("x-detour-cache").orElseThrow());
         assertEquals("HIT", chat().headers().firstValue("x-detour-cache").orElseThrow());
+        gateway.awaitIdle();
     }
 
     @AfterAll

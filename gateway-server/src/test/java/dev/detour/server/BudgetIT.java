@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.detour.budget.BudgetState;
 import dev.detour.config.KeyHash;
+import dev.detour.server.testing.Eventually;
 import dev.detour.server.testing.TestGateway;
 import dev.detour.usage.UsageKind;
 import dev.detour.usage.UsageSnapshot;
@@ -255,12 +256,8 @@ class BudgetIT {
      * Waits until {@code client}'s requests are counted: the server counts a request once its last byte is written,
      * which may be just after the client has read it.
      */
-    private static void awaitCounted(TestGateway gateway, String client, long requests) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (counted(gateway, client) < requests && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        assertEquals(requests, counted(gateway, client), "requests of " + client + " counted");
+    private static void awaitCounted(TestGateway gateway, String client, long requests) {
+        Eventually.assertCount(requests, () -> counted(gateway, client), "requests of " + client + " counted");
     }
 
     private static long counted(TestGateway gateway, String client) {

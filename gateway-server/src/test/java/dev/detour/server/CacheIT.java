@@ -205,6 +205,7 @@ class CacheIT {
 
         post(ALICE, "/v1/chat/completions", body);
         post(ALICE, "/v1/chat/completions", body);
+        gateway.awaitIdle();
 
         CacheStats after = gateway.server().cache().stats();
         assertTrue(after.hits() > before.hits() && after.misses() > before.misses(), after.toString());

@@ -36,6 +36,7 @@ class MetricsCacheIT {
             assertEquals("HIT", hit.headers().firstValue("x-detour-cache").orElseThrow());
             assertEquals("BYPASS", bypass.headers().firstValue("x-detour-cache").orElseThrow());
 
+            gateway.awaitIdle();
             Scrape scrape = Scrape.parse(gateway.get("/metrics").body());
 
             assertEquals(1.0, scrape.sum("detour_requests_total", "route", "chat", "cache", "miss"));

@@ -79,6 +79,7 @@ class MetricsCardinalityIT {
         } finally {
             ResourceLeakDetector.setLevel(level);
         }
+        gateway.awaitIdle();
         Scrape after = Scrape.parse(gateway.get("/metrics").body());
 
         assertEquals((double) USERS, after.sum("detour_requests_total", "status_class", "2xx"),

@@ -142,6 +142,7 @@ class MetricsIT {
 
         // The response cache's seam, with a fake cache: its meters appear and read the source at each scrape.
         gateway.server().metrics().cacheStats(() -> Optional.of(new CacheStats(5, 0, 0, 2, 0, 0, 0, 1, 0, 3, 2048, 1 << 20)));
+        gateway.awaitIdle();
         scraped = gateway.get("/metrics");
         scrape = Scrape.parse(scraped.body());
     }

@@ -79,6 +79,15 @@ public final class TestGateway implements AutoCloseable {
         return URI.create(baseUrl() + path);
     }
 
+    /**
+     * Waits (at most five seconds) until no request is in flight. The server counts a request out (usage, metrics,
+     * access log) once its last byte is written, which may be just after the client has read that byte; call this
+     * before asserting on what the server counted.
+     */
+    public void awaitIdle() {
+        Eventually.assertCount(0, () -> -server.inFlight(), "requests in flight");
+    }
+
     /** Sends a JSON POST to {@code path}. */
     public HttpResponse<String> postJson(String path, String json) throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(uri(path))
