@@ -16,6 +16,8 @@ public final class Secret {
     private static final Secret EMPTY = new Secret("");
 
     private final String value;
+    /** {@code "Bearer " + value}, made on first use: sent on every request, built once per key. */
+    private String bearer;
 
     private Secret(String value) {
         this.value = value;
@@ -35,6 +37,19 @@ public final class Secret {
     /** Returns the raw value, for the one place it is sent upstream. */
     public String reveal() {
         return value;
+    }
+
+    /**
+     * Returns {@code "Bearer " + value}, the {@code Authorization} header value, for the one place it is sent
+     * upstream. Built once per key rather than per request (a benign race: every thread builds the same string).
+     */
+    public String bearer() {
+        String b = bearer;
+        if (b == null) {
+            b = "Bearer " + value;
+            bearer = b;
+        }
+        return b;
     }
 
     /** Returns whether there is no value. */

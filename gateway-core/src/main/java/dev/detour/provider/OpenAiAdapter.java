@@ -40,7 +40,7 @@ public final class OpenAiAdapter implements ProviderAdapter {
                 .add("accept", ctx.stream() ? "text/event-stream" : "application/json")
                 .add("x-request-id", ctx.requestId());
         if (!key.value().isEmpty()) {
-            headers.add("authorization", "Bearer " + key.value().reveal());
+            headers.add("authorization", key.value().bearer());
         }
         for (Map.Entry<String, String> h : provider.headers().entrySet()) {
             headers.add(h.getKey(), h.getValue());

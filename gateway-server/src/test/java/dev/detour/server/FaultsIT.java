@@ -20,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -90,6 +91,62 @@ class FaultsIT {
             assertEquals("timeout_error", JSON.readTree(r.body()).at("/error/type").asText());
             assertTrue(millis < 3000, "answered after " + millis + " ms");
             assertTrue(upstream.peerClosed().await(5, TimeUnit.SECONDS), "upstream connection closed");
+        }
+    }
+
+    @Test
+    void answers504WhenAnUpstreamConnectionReusedFromThePoolGoesSilent() throws Exception {
+        String answer = "{\"id\":\"c1\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"m\","
+                        + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"hi\"},"
+                        + "\"finish_reason\":\"stop\"}]}";
+        AtomicInteger served = new AtomicInteger();
+        try (RawUpstream upstream = RawUpstream.start((RawUpstream.KeepAlive) (head, out, up) -> {
+                 if (served.getAndIncrement() < 3) {
+                     RawUpstream.write(out, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
+                                            + answer.length() + "\r\n\r\n" + answer);
+                 } else {
+                     Thread.sleep(5000); // the fourth request gets nothing back
+                 }
+             });
+             TestGateway gateway = TestGateway.start(config(upstream.port(),
+                     "{connect: 1s, first-byte: 300ms, idle: 2s, total: 10s}"))) {
+            for (int i = 0; i < 3; i++) {
+                assertEquals(200, gateway.postJson("/v1/chat/completions", CHAT).statusCode());
+            }
+            long start = System.nanoTime();
+            HttpResponse<String> r = gateway.postJson("/v1/chat/completions", CHAT);
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+            assertEquals(504, r.statusCode(), r.body());
+            assertEquals("timeout_error", JSON.readTree(r.body()).at("/error/type").asText());
+            assertTrue(millis < 3000, "answered after " + millis + " ms, not at the 300 ms first-byte timeout");
+            assertEquals(4, upstream.requests());
+            assertEquals(1, upstream.connections(), "all four went over one pooled connection");
+        }
+    }
+
+    @Test
+    void answers408WhenTheClientSendsTooSlowly() throws Exception {
+        String yaml = config(1, defaultTimeouts()).replace("upstream:", "server:\n  request-timeout: 300ms\nupstream:");
+        try (TestGateway gateway = TestGateway.start(yaml);
+             Socket client = new Socket(InetAddress.getLoopbackAddress(), gateway.port())) {
+            client.setSoTimeout(5000);
+            // A first request in full, then one whose body never ends, on the same connection.
+            sendRaw(client, "GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n");
+            long start = System.nanoTime();
+            sendRaw(client, "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nx-request-id: slow-1\r\n"
+                            + "content-type: application/json\r\ncontent-length: " + CHAT.length() + "\r\n\r\n"
+                            + CHAT.substring(0, 10));
+            String all = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+            assertTrue(all.startsWith("HTTP/1.1 200"), all);
+            int timeout = all.indexOf("HTTP/1.1 408");
+            assertTrue(timeout > 0, all);
+            String answer = all.substring(timeout);
+            assertTrue(answer.contains("\"request_timeout\""), answer);
+            assertTrue(answer.toLowerCase(java.util.Locale.ROOT).contains("x-request-id: slow-1"), answer);
+            assertTrue(millis >= 250 && millis < 3000, "answered after " + millis + " ms, not at the 300 ms timeout");
         }
     }
 

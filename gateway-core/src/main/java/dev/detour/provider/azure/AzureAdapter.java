@@ -80,7 +80,7 @@ public final class AzureAdapter implements ProviderAdapter {
                 .add("x-request-id", ctx.requestId());
         if (!key.value().isEmpty()) {
             if ("bearer".equals(provider.option("auth"))) {
-                headers.add("authorization", "Bearer " + key.value().reveal());
+                headers.add("authorization", key.value().bearer());
             } else {
                 headers.add("api-key", key.value().reveal());
             }

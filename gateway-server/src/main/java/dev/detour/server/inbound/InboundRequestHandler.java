@@ -51,6 +51,7 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -86,6 +87,14 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
     private static final byte[] HEALTHY = "{\"status\":\"ok\"}".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] READY = "{\"status\":\"ready\"}".getBytes(StandardCharsets.US_ASCII);
     private static final int MAX_QUEUED = 16;
+    // Header names Detour writes on every answer, as AsciiString: hashed once, copied to the wire as bytes.
+    private static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
+    private static final AsciiString X_DETOUR_ROUTE = AsciiString.cached("x-detour-route");
+    private static final AsciiString X_DETOUR_PROVIDER = AsciiString.cached("x-detour-provider");
+    private static final AsciiString X_DETOUR_MODEL = AsciiString.cached("x-detour-model");
+    private static final AsciiString X_DETOUR_KEY_ID = AsciiString.cached("x-detour-key-id");
+    private static final AsciiString X_DETOUR_ATTEMPTS = AsciiString.cached("x-detour-attempts");
+    private static final String[] SMALL_COUNTS = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
     private static final byte[] EMPTY = new byte[0];
 
     private final GatewayServer server;
@@ -462,13 +471,15 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
         }
 
         private void decorate(HttpHeaders h, int status) {
-            h.set("x-request-id", requestId);
+            h.set(X_REQUEST_ID, requestId);
             if (rctx != null && rctx.attempts() > 0) {
-                h.set("x-detour-route", rctx.route().model());
-                h.set("x-detour-provider", rctx.provider());
-                h.set("x-detour-model", rctx.upstreamModel());
-                h.set("x-detour-key-id", rctx.keyId());
-                h.setInt("x-detour-attempts", rctx.attempts());
+                int attempts = rctx.attempts();
+                h.set(X_DETOUR_ROUTE, rctx.route().model());
+                h.set(X_DETOUR_PROVIDER, rctx.provider());
+                h.set(X_DETOUR_MODEL, rctx.upstreamModel());
+                h.set(X_DETOUR_KEY_ID, rctx.keyId());
+                h.set(X_DETOUR_ATTEMPTS, attempts < SMALL_COUNTS.length ? SMALL_COUNTS[attempts]
+                                                                        : Integer.toString(attempts));
             }
             if (server.draining()) {
                 keepAlive = false;
@@ -602,7 +613,7 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
 
     private static void copy(Headers from, HttpHeaders to) {
         for (int i = 0; i < from.size(); i++) {
-            to.add(from.name(i), from.value(i));
+            to.add(from.rawName(i), from.rawValue(i));
         }
     }
 

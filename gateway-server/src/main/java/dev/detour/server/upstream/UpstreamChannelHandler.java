@@ -7,10 +7,18 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The last handler of every upstream connection: hands what arrives to the exchange currently using
  * the connection, and closes idle pooled connections.
+ *
+ * <p>Holds the connection's watchdog: one timer that outlives exchanges. An exchange asks for it to fire
+ * no later than its earliest deadline ({@link #watchAt}); when it fires, the exchange attached then checks
+ * its own deadlines and asks again. Exchanges on a busy keep-alive connection have ever later deadlines, so
+ * the timer is scheduled about once per timeout period instead of once per exchange, and never cancelled
+ * when an exchange ends (a firing with no exchange attached does nothing).
  *
  * <p>One per connection; touched only by its event loop, so {@link #exchange} needs no volatile.
  */
@@ -19,6 +27,9 @@ final class UpstreamChannelHandler extends ChannelInboundHandlerAdapter {
     private final UpstreamClient client;
     private final UpstreamOrigin origin;
     private UpstreamExchange exchange;
+    private ChannelHandlerContext ctx;
+    private ScheduledFuture<?> watchdog;
+    private long watchdogAt;
 
     UpstreamChannelHandler(UpstreamClient client, UpstreamOrigin origin) {
         this.client = client;
@@ -31,6 +42,37 @@ final class UpstreamChannelHandler extends ChannelInboundHandlerAdapter {
 
     void detach() {
         this.exchange = null;
+    }
+
+    /** Makes sure the watchdog fires no later than {@code at} ({@link System#nanoTime()}). Event loop only. */
+    void watchAt(long at) {
+        if (watchdog != null && watchdogAt - at <= 0) {
+            return;
+        }
+        cancelWatchdog();
+        watchdogAt = at;
+        watchdog = ctx.executor().schedule(this::onWatchdog, Math.max(0, at - System.nanoTime()),
+                                           TimeUnit.NANOSECONDS);
+    }
+
+    private void onWatchdog() {
+        watchdog = null;
+        UpstreamExchange current = exchange;
+        if (current != null) {
+            current.onWatchdog();
+        }
+    }
+
+    private void cancelWatchdog() {
+        if (watchdog != null) {
+            watchdog.cancel(false);
+            watchdog = null;
+        }
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
     }
 
     @Override
@@ -70,6 +112,7 @@ final class UpstreamChannelHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         client.pool().remove(origin, ctx.channel());
         client.connectionClosed();
+        cancelWatchdog();
         UpstreamExchange current = exchange;
         exchange = null;
         if (current != null) {

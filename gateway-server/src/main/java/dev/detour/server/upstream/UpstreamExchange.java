@@ -106,7 +106,9 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
     /**
      * One timer for all three deadlines (total, first byte, idle): scheduling and cancelling a task on
      * the event loop's queue is the costly part, so it fires at the earliest deadline that may apply and
-     * re-arms itself for the next one, instead of three tasks per exchange.
+     * re-arms itself for the next one. This one is the exchange's own, used only while it connects; once
+     * on a connection, the connection's watchdog ({@link UpstreamChannelHandler#watchAt}) serves instead,
+     * which outlives exchanges.
      */
     private ScheduledFuture<?> watchdog;
     private long watchdogAt;
@@ -156,7 +158,6 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
             reused = true;
             start(pooled); // arms the watchdog
         } else {
-            armWatchdog();
             connect();
         }
     }
@@ -164,6 +165,7 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
     private void connect() {
         reused = false;
         state = State.CONNECTING;
+        armWatchdog(); // the exchange's own timer until it has a connection
         int connectMillis = (int) Math.min(Integer.MAX_VALUE, timeouts.connect().toMillis());
         ChannelFuture cf = client.connect(loop, origin, connectMillis);
         cf.addListener(f -> {
@@ -198,6 +200,8 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
         channel = ch;
         handler = ch.pipeline().get(UpstreamChannelHandler.class);
         handler.attach(this);
+        cancel(watchdog); // from now on the connection's watchdog serves
+        watchdog = null;
         state = State.AWAITING_HEAD;
         sentNanos = System.nanoTime();
         ch.writeAndFlush(newRequest(ch)).addListener(w -> {
@@ -233,7 +237,7 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
         h.setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
         Headers extra = request.headers();
         for (int i = 0; i < extra.size(); i++) {
-            h.add(extra.name(i), extra.value(i));
+            h.add(extra.rawName(i), extra.rawValue(i));
         }
         return r;
     }
@@ -753,6 +757,7 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
             return;
         }
         handler.detach();
+        handler = null;
         if (keepAlive && ch.isActive()) {
             if (paused) {
                 paused = false;
@@ -769,6 +774,7 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
         channel = null;
         if (ch != null) {
             handler.detach();
+            handler = null;
             ch.close();
         }
     }
@@ -776,7 +782,14 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
     /** Makes sure the watchdog fires no later than the earliest deadline that applies now. */
     private void armWatchdog() {
         long at = nextDeadline();
-        if (at == 0 || watchdog != null && watchdogAt - at <= 0) {
+        if (at == 0) {
+            return;
+        }
+        if (handler != null) {
+            handler.watchAt(at);
+            return;
+        }
+        if (watchdog != null && watchdogAt - at <= 0) {
             return;
         }
         cancel(watchdog);
@@ -804,7 +817,8 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
                    || state == State.PENDING_RELAY || state == State.RELAYING);
     }
 
-    private void onWatchdog() {
+    /** Checks the deadlines: called by this exchange's own timer, or by the connection's while attached. */
+    void onWatchdog() {
         watchdog = null;
         if (state == State.DONE) {
             return;
@@ -863,7 +877,8 @@ final class UpstreamExchange implements ClientRelay, ServerAttributes.Cancellabl
                 // The client's x-request-id is Detour's; the provider's own stays visible under another name.
                 b.add("x-detour-upstream-request-id", e.getValue().toString());
             } else if (!isHopByHop(e.getKey())) {
-                b.add(e.getKey().toString(), e.getValue().toString());
+                // The decoder's own name (an AsciiString) and value go through as they are, not as new strings.
+                b.addRaw(e.getKey(), e.getValue());
             }
         }
         return b.build();

@@ -107,6 +107,11 @@ public final class RawUpstream implements AutoCloseable {
             in.readNBytes(length);
             requests.incrementAndGet();
             script.answer(head, s.getOutputStream(), this);
+            while (script instanceof KeepAlive && (head = readHead(in)) != null) {
+                in.readNBytes(contentLength(head));
+                requests.incrementAndGet();
+                script.answer(head, s.getOutputStream(), this);
+            }
             // Let a script that waits for the gateway to hang up do so through the same stream.
             if (!s.isClosed() && script instanceof Awaiting) {
                 awaitPeerClose(in, 10_000);
@@ -118,6 +123,17 @@ public final class RawUpstream implements AutoCloseable {
 
     /** Marks a script after which the upstream keeps reading until the gateway closes the connection. */
     public interface Awaiting extends Script {
+    }
+
+    /** Marks a script that answers every request of a connection (keep-alive), not just the first. */
+    public interface KeepAlive extends Script {
+    }
+
+    /** Returns how many connections the gateway opened. */
+    public int connections() {
+        synchronized (connections) {
+            return connections.size();
+        }
     }
 
     private static String readHead(InputStream in) throws IOException {
