@@ -13,7 +13,7 @@ import java.util.Objects;
  * @param maxBodySize          largest request body in bytes, answered with 413 above it
  * @param maxHeaderSize        largest total size of request headers in bytes, answered with 431 above it
  * @param maxInitialLineLength longest request line in bytes, answered with 414 above it
- * @param idleTimeout          a client connection with no traffic in either direction for this long is closed
+ * @param idleTimeout          a client connection with no request and no answer written for this long is closed
  * @param requestTimeout       longest time a client may take to send a whole request once it started
  * @param shutdownGracePeriod  on SIGTERM, how long in-flight requests may take to finish
  * @param watchConfig          whether a gateway started from a file reloads it when it changes

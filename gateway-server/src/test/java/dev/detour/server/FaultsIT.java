@@ -126,6 +126,58 @@ class FaultsIT {
     }
 
     @Test
+    void closesAnIdleClientConnectionButNotOneWithALongAnswerInProgress() throws Exception {
+        try (RawUpstream upstream = RawUpstream.start((head, out, up) -> {
+                 RawUpstream.write(out, SSE_HEAD);
+                 for (int i = 0; i < 8; i++) { // 800 ms of answer, past the 300 ms idle timeout
+                     RawUpstream.chunk(out, EVENT);
+                     Thread.sleep(100);
+                 }
+                 RawUpstream.chunk(out, "data: [DONE]\n\n");
+                 RawUpstream.chunk(out, "");
+             });
+             TestGateway gateway = TestGateway.start(config(upstream.port(), defaultTimeouts())
+                     .replace("upstream:", "server:\n  idle-timeout: 300ms\nupstream:"));
+             Socket idle = new Socket(InetAddress.getLoopbackAddress(), gateway.port());
+             Socket streaming = new Socket(InetAddress.getLoopbackAddress(), gateway.port())) {
+            idle.setSoTimeout(5000);
+            streaming.setSoTimeout(5000);
+            long start = System.nanoTime();
+            String stream = "{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+            sendRaw(streaming, "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+                               + "content-length: " + stream.length() + "\r\n\r\n" + stream);
+
+            assertEquals(-1, idle.getInputStream().read(), "the idle connection is closed");
+            long idleMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            String answer = readUntil(streaming.getInputStream(), "data: [DONE]");
+
+            assertTrue(idleMillis >= 250 && idleMillis < 3000, "closed after " + idleMillis + " ms");
+            assertEquals(8, answer.split("\"content\":\"Hel\"", -1).length - 1, answer);
+        }
+    }
+
+    @Test
+    void closesAPooledUpstreamConnectionLeftUnusedPastThePoolIdleTimeout() throws Exception {
+        String answer = "{\"id\":\"c1\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"m\","
+                        + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"hi\"},"
+                        + "\"finish_reason\":\"stop\"}]}";
+        try (RawUpstream upstream = RawUpstream.start((RawUpstream.KeepAlive) (head, out, up) ->
+                     RawUpstream.write(out, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
+                                            + answer.length() + "\r\n\r\n" + answer));
+             TestGateway gateway = TestGateway.start(config(upstream.port(), defaultTimeouts())
+                     .replace("upstream:\n", "upstream:\n  pool-idle-timeout: 300ms\n"))) {
+            assertEquals(200, gateway.postJson("/v1/chat/completions", CHAT).statusCode());
+            assertEquals(200, gateway.postJson("/v1/chat/completions", CHAT).statusCode());
+            assertEquals(1, upstream.connections(), "back to back, the pooled connection is reused");
+
+            assertTrue(upstream.peerClosed().await(5, TimeUnit.SECONDS), "the unused connection is closed");
+            assertEquals(200, gateway.postJson("/v1/chat/completions", CHAT).statusCode());
+
+            assertEquals(2, upstream.connections(), "a new connection after the idle one was closed");
+        }
+    }
+
+    @Test
     void answers408WhenTheClientSendsTooSlowly() throws Exception {
         String yaml = config(1, defaultTimeouts()).replace("upstream:", "server:\n  request-timeout: 300ms\nupstream:");
         try (TestGateway gateway = TestGateway.start(yaml);

@@ -100,6 +100,8 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
     private final GatewayServer server;
     private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>(2);
     private Exchange current;
+    /** When the last answer ended (or the connection opened): idleness counts from there too. */
+    private long lastAnswerNanos;
     private EventLoopExecutor executor;
 
     /** Creates a handler for one connection of {@code server}. */
@@ -110,6 +112,7 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         executor = EventLoopExecutor.of(ctx.channel().eventLoop());
+        lastAnswerNanos = System.nanoTime();
     }
 
     @Override
@@ -153,7 +156,10 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent) {
-            if (current == null) {
+            // The idle handler watches reads only (watching writes costs a listener on every write); an
+            // answer being written, or written less than the idle timeout ago, keeps the connection.
+            long idleNanos = server.active().config().server().idleTimeout().toNanos();
+            if (current == null && queued.isEmpty() && System.nanoTime() - lastAnswerNanos >= idleNanos) {
                 ctx.close();
             }
             return;
@@ -592,6 +598,7 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
                 }
             }
             long end = System.nanoTime();
+            lastAnswerNanos = end;
             log.latencyNanos = end - startNanos;
             active.accessLog().log(log);
             if (api) {

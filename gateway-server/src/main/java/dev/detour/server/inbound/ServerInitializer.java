@@ -32,7 +32,9 @@ public final class ServerInitializer extends ChannelInitializer<SocketChannel> {
         ChannelPipeline p = ch.pipeline();
         long idleMillis = config.idleTimeout().toMillis();
         if (idleMillis > 0) {
-            p.addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
+            // Reads only: InboundRequestHandler keeps a connection whose answer is being written or was just
+            // written, without the listener on every write that watching writes would cost.
+            p.addLast("idle", new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));
         }
         p.addLast("codec", new HttpServerCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(config.maxInitialLineLength())

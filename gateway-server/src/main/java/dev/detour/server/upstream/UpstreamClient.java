@@ -126,7 +126,9 @@ public final class UpstreamClient implements UpstreamTransport {
                                                                            MAX_CHUNK_SIZE));
                         long idleMillis = config.poolIdleTimeout().toMillis();
                         if (idleMillis > 0) {
-                            ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleMillis,
+                            // Reads only: an exchange ends with the answer's last read, and an event while
+                            // an exchange runs is ignored; watching writes would cost a listener per write.
+                            ch.pipeline().addLast("idle", new IdleStateHandler(idleMillis, 0, 0,
                                                                                TimeUnit.MILLISECONDS));
                         }
                         ch.pipeline().addLast("exchange", new UpstreamChannelHandler(UpstreamClient.this, origin));

@@ -112,6 +112,9 @@ public final class RawUpstream implements AutoCloseable {
                 requests.incrementAndGet();
                 script.answer(head, s.getOutputStream(), this);
             }
+            if (script instanceof KeepAlive) {
+                peerClosed.countDown(); // the gateway closed the connection
+            }
             // Let a script that waits for the gateway to hang up do so through the same stream.
             if (!s.isClosed() && script instanceof Awaiting) {
                 awaitPeerClose(in, 10_000);
