@@ -22,6 +22,9 @@ public interface BucketStore {
     /** How many buckets a local store keeps at most unless told otherwise. */
     long DEFAULT_MAXIMUM_BUCKETS = 100_000;
 
+    /** What {@link #peek(BucketKey)} answers when the store cannot tell without a round trip. */
+    long UNKNOWN = Long.MIN_VALUE;
+
     /** Returns a new in-memory store timed by {@code clock}, keeping at most {@link #DEFAULT_MAXIMUM_BUCKETS}. */
     static BucketStore newLocal(NanoClock clock) {
         return new LocalBucketStore(clock, DEFAULT_MAXIMUM_BUCKETS, null);
@@ -40,6 +43,18 @@ public interface BucketStore {
      * @param claims the claims, in the order they are checked; not empty
      */
     CompletionStage<Outcome> take(List<Claim> claims);
+
+    /**
+     * Returns how many units {@code key}'s bucket holds now, without taking any and without creating it: its
+     * capacity when it does not exist yet (a new bucket starts full), a negative number while it pays off a
+     * debt, or {@link #UNKNOWN} when the store cannot tell cheaply, which is the default (a networked store).
+     *
+     * <p>Not atomic with {@link #take(List)}: by the time of a take the level may have changed. The rate limiter
+     * uses it only to choose how exactly to estimate a request's tokens, never to admit or refuse one.
+     */
+    default long peek(BucketKey key) {
+        return UNKNOWN;
+    }
 
     /**
      * Gives back ({@code delta > 0}) or charges ({@code delta < 0}) units to an existing bucket, without

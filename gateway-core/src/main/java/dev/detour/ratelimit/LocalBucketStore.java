@@ -107,6 +107,12 @@ final class LocalBucketStore implements BucketStore {
     }
 
     @Override
+    public long peek(BucketKey key) {
+        Bucket bucket = buckets.getIfPresent(key);
+        return bucket == null ? key.bucket().capacity() : bucket.getAvailableTokens();
+    }
+
+    @Override
     public void adjust(BucketKey key, long delta) {
         if (delta == 0) {
             return;

@@ -54,12 +54,16 @@ import org.slf4j.LoggerFactory;
  * (the body is not parsed).
  *
  * <p>LLM tokens are reserved before dispatch (a {@link PromptTokenEstimator} estimate: prompt plus
- * {@code max_tokens}, or 256 when absent) and settled
- * once the response is written: the reservation minus the {@code usage.total_tokens} the upstream reported
- * is given back, or the excess charged (a bucket may go into debt). For a stream whose client did not ask for
- * {@code stream_options.include_usage}, adapters that can ask the provider for it do so (and keep that chunk
- * from the client). Without a usage figure a successful response keeps the estimate. A response that failed without a usage figure (an error, nothing
- * served) gives the whole token reservation back; its request still counts.
+ * {@code max_tokens}, or 256 when absent) and settled once the response is written. The estimate has two
+ * tiers ({@link TokenEstimate}): when every token bucket the request claims from holds at least the
+ * estimate's upper bound ({@link BucketStore#peek}), the exact count could not change the decision, so the
+ * cheap figure is claimed and the prompt is never tokenized; otherwise the exact count is claimed, so that a
+ * refusal near the limit is decided, and quoted, by it. Settlement: the reservation minus the
+ * {@code usage.total_tokens} the upstream reported is given back, or the excess charged (a bucket may go into
+ * debt). For a stream whose client did not ask for {@code stream_options.include_usage}, adapters that can
+ * ask the provider for it do so (and keep that chunk from the client). Without a usage figure a successful
+ * response keeps its reservation. A response that failed without a usage figure (an error, nothing served)
+ * gives the whole token reservation back; its request still counts.
  *
  * <p>Every response carries OpenAI's {@code x-ratelimit-limit-requests}, {@code x-ratelimit-remaining-requests},
  * {@code x-ratelimit-reset-requests} and the {@code -tokens} variants for the tightest enforcing bucket of
@@ -230,6 +234,42 @@ public final class RateLimitFilter implements GatewayFilter {
         if (admission == null) {
             return next.proceed(ctx);
         }
+        admission.claim(admission.estimate == null ? 0 : tokensToClaim(admission));
+        return take(ctx, next, admission);
+    }
+
+    /**
+     * Returns how many tokens to claim from each of the request's token buckets: the cheap estimate when each
+     * holds at least the estimate's bound (whatever the exact count, it fits, so it cannot change the decision),
+     * else the exact count. The levels are read apart from the take: if a bucket drains in between, the take
+     * refuses and {@link #decide} tries again with the exact count.
+     */
+    private long tokensToClaim(Admission admission) {
+        TokenEstimate estimate = admission.estimate;
+        if (estimate.exactKnown()) {
+            return estimate.exact();
+        }
+        long bound = estimate.bound();
+        for (int i = 0; i < admission.count; i++) {
+            BucketKey key = admission.keys[i];
+            if (key.kind() != BucketKey.Kind.TOKENS) {
+                continue;
+            }
+            long level;
+            try {
+                level = store.peek(key);
+            } catch (RuntimeException e) {
+                level = BucketStore.UNKNOWN; // the take will meet the store's trouble and fail open there
+            }
+            if (level < bound) {
+                return estimate.exact();
+            }
+        }
+        return estimate.cheap();
+    }
+
+    /** Takes the admission's claims from the store and decides on its outcome. */
+    private CompletionStage<GatewayResponse> take(RequestContext ctx, FilterChain next, Admission admission) {
         CompletableFuture<Outcome> taken;
         try {
             taken = store.take(admission.claimList()).toCompletableFuture();
@@ -259,8 +299,16 @@ public final class RateLimitFilter implements GatewayFilter {
             warnStoreFailure(error);
             return next.proceed(ctx);
         }
-        admission.outcome = outcome;
         int refused = outcome.refused();
+        if (refused >= 0 && admission.keys[refused].kind() == BucketKey.Kind.TOKENS
+            && admission.reserved != admission.estimate.exact()) {
+            // The cheap estimate was claimed because the buckets looked full enough, but one drained before the
+            // take. A refused take took nothing: claim again with the exact count, which decides a refusal near
+            // the limit and is the number its message quotes. Happens at most once: now reserved == exact.
+            admission.claim(admission.estimate.exact());
+            return take(ctx, next, admission);
+        }
+        admission.outcome = outcome;
         if (refused >= 0) {
             Limit limit = admission.limits[refused];
             limit.counters.refused.increment();
@@ -328,16 +376,14 @@ public final class RateLimitFilter implements GatewayFilter {
         }
         Admission a = admission != null ? admission : new Admission();
         if (limit.requests != null) {
-            a.add(limit, scopeKey, new Claim(new BucketKey(limit.name, BucketKey.Kind.REQUESTS, limit.requests,
-                                                           scopeKey), 1, limit.shadow));
+            a.add(limit, scopeKey, new BucketKey(limit.name, BucketKey.Kind.REQUESTS, limit.requests, scopeKey));
         }
         if (limit.tokens != null) {
-            if (a.estimate < 0) {
-                a.estimate = Math.max(1, estimator.estimate(ctx));
+            if (a.estimate == null) {
+                a.estimate = estimator.estimate(ctx);
                 ctx.needsUsage(true); // settling needs the actual usage, streams included
             }
-            a.add(limit, scopeKey, new Claim(new BucketKey(limit.name, BucketKey.Kind.TOKENS, limit.tokens,
-                                                           scopeKey), a.estimate, limit.shadow));
+            a.add(limit, scopeKey, new BucketKey(limit.name, BucketKey.Kind.TOKENS, limit.tokens, scopeKey));
         }
         return a;
     }
@@ -501,29 +547,44 @@ public final class RateLimitFilter implements GatewayFilter {
     private final class Admission implements Runnable {
         Limit[] limits = new Limit[4];
         String[] scopeKeys = new String[4];
-        Claim[] claims = new Claim[4];
+        BucketKey[] keys = new BucketKey[4];
+        /** The claims on {@link #keys}, made by {@link #claim(long)}. */
+        Claim[] claims;
         int count;
-        /** The request's token estimate, or -1 until a token limit needs it. */
-        long estimate = -1;
+        /** The request's token estimate, or {@code null} when no token limit applies. */
+        TokenEstimate estimate;
+        /** The tokens claimed from each token bucket: the cheap or the exact estimate. */
+        long reserved;
         Outcome outcome;
         RequestContext ctx;
         /** The response status, or 0 if the chain failed. */
         int status;
         private boolean settled;
 
-        void add(Limit limit, String scopeKey, Claim claim) {
-            if (count == claims.length) {
+        void add(Limit limit, String scopeKey, BucketKey key) {
+            if (count == keys.length) {
                 limits = Arrays.copyOf(limits, count * 2);
                 scopeKeys = Arrays.copyOf(scopeKeys, count * 2);
-                claims = Arrays.copyOf(claims, count * 2);
+                keys = Arrays.copyOf(keys, count * 2);
             }
             limits[count] = limit;
             scopeKeys[count] = scopeKey;
-            claims[count++] = claim;
+            keys[count++] = key;
+        }
+
+        /** Makes the claims: one request from each request bucket, {@code tokens} from each token bucket. */
+        void claim(long tokens) {
+            reserved = tokens;
+            Claim[] made = new Claim[count];
+            for (int i = 0; i < count; i++) {
+                BucketKey key = keys[i];
+                made[i] = new Claim(key, key.kind() == BucketKey.Kind.TOKENS ? tokens : 1, limits[i].shadow);
+            }
+            claims = made;
         }
 
         List<Claim> claimList() {
-            return Arrays.asList(claims).subList(0, count);
+            return Arrays.asList(claims);
         }
 
         boolean tokensTaken() {
@@ -550,7 +611,7 @@ public final class RateLimitFilter implements GatewayFilter {
                 }
                 actual = 0; // nothing served: the reservation goes back
             }
-            long delta = estimate - actual;
+            long delta = reserved - actual;
             if (delta == 0) {
                 return;
             }

@@ -9,6 +9,9 @@ import dev.detour.filter.RequestContext;
 @FunctionalInterface
 interface TokenEstimator {
 
-    /** Returns the estimate for {@code ctx}, at least 1. Called on the request's executor; never throws. */
-    long estimate(RequestContext ctx);
+    /**
+     * Returns the estimate for {@code ctx}, whose exact figure may be left for later ({@link TokenEstimate}).
+     * Called on the request's executor; never throws.
+     */
+    TokenEstimate estimate(RequestContext ctx);
 }

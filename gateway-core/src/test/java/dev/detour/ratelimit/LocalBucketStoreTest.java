@@ -54,6 +54,28 @@ class LocalBucketStoreTest {
     }
 
     @Test
+    void peekReadsALevelWithoutTakingOrCreatingABucket() {
+        BucketKey tokens = new BucketKey("t", BucketKey.Kind.TOKENS, new Bucket(1000, Duration.ofMinutes(1)), "x");
+
+        long fresh = store.peek(tokens);
+        long created = store.size();
+        take(new Claim(tokens, 400, false));
+        long afterTake = store.peek(tokens);
+        clock.advanceMillis(6_000);
+        long refilled = store.peek(tokens);
+        long again = store.peek(tokens);
+        store.adjust(tokens, -1000);
+        long inDebt = store.peek(tokens);
+
+        assertEquals(1000, fresh, "a bucket not yet made would start full");
+        assertEquals(0, created, "peeking makes no bucket");
+        assertEquals(600, afterTake);
+        assertEquals(700, refilled, "100 tokens refill in 6 s");
+        assertEquals(700, again, "peeking takes nothing");
+        assertEquals(-300, inDebt);
+    }
+
+    @Test
     void takesAllOrNothing() {
         BucketKey b = new BucketKey("b", BucketKey.Kind.TOKENS, new Bucket(100, Duration.ofMinutes(1)), "x");
         BucketKey c = new BucketKey("c", BucketKey.Kind.REQUESTS, new Bucket(1, Duration.ofMinutes(1)), "x");

@@ -42,6 +42,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
@@ -206,7 +207,7 @@ class RateLimitFilterTest {
                     scope: client
                     requests: {capacity: 3, per: 1m}
                     tokens: {capacity: 100000, per: 1m}
-                """), ctx -> 100);
+                """), fixed(100));
 
         GatewayResponse response = call(filter, chat(ACME));
 
@@ -226,7 +227,7 @@ class RateLimitFilterTest {
                   - name: team-tpm
                     scope: team
                     tokens: {capacity: 100000, per: 1m}
-                """), ctx -> 60_000);
+                """), fixed(60_000));
         call(filter, chat(ACME));
         clock.advanceMillis(10_000);
 
@@ -250,7 +251,7 @@ class RateLimitFilterTest {
                   - name: tpm
                     scope: client
                     tokens: {capacity: 1000, per: 1m}
-                """), ctx -> 1500);
+                """), fixed(1500));
 
         GatewayResponse refused = call(filter, chat(ACME));
 
@@ -381,7 +382,7 @@ class RateLimitFilterTest {
 
     @Test
     void refundsTheUnusedReservationWhenUsageArrives() {
-        RateLimitFilter filter = filter(tokenLimit(1000), ctx -> 600);
+        RateLimitFilter filter = filter(tokenLimit(1000), fixed(600));
         RequestContext ctx = chat(ACME);
 
         GatewayResponse response = call(filter, ctx);
@@ -394,7 +395,7 @@ class RateLimitFilterTest {
 
     @Test
     void chargesTheExcessWhenUsageExceedsTheEstimate() {
-        RateLimitFilter filter = filter(tokenLimit(1000), ctx -> 100);
+        RateLimitFilter filter = filter(tokenLimit(1000), fixed(100));
         RequestContext ctx = chat(ACME);
 
         call(filter, ctx);
@@ -409,7 +410,7 @@ class RateLimitFilterTest {
 
     @Test
     void keepsTheEstimateWhenAServedResponseReportedNoUsage() {
-        RateLimitFilter filter = filter(tokenLimit(1000), ctx -> 600);
+        RateLimitFilter filter = filter(tokenLimit(1000), fixed(600));
         RequestContext ctx = chat(ACME);
 
         call(filter, ctx);
@@ -420,7 +421,7 @@ class RateLimitFilterTest {
 
     @Test
     void givesTheReservationBackWhenNothingWasServed() {
-        RateLimitFilter filter = filter(tokenLimit(1000), ctx -> 600);
+        RateLimitFilter filter = filter(tokenLimit(1000), fixed(600));
         upstream.status = 502;
         RequestContext ctx = chat(ACME);
 
@@ -432,15 +433,192 @@ class RateLimitFilterTest {
     }
 
     @Test
-    void estimatesTokensFromTheBodyWithTheRealTokenizer() {
-        RateLimitFilter filter = new RateLimitFilter(tokenLimit(100_000), store, clock);
+    void farFromTheLimitClaimsTheCheapEstimateWithoutTokenizing() {
+        AtomicInteger tokenized = new AtomicInteger();
+        RateLimitFilter filter = filter(tokenLimit(100_000), countingTokenizer(tokenized));
         RequestContext ctx = chat(ACME, "{\"model\":\"m\",\"max_tokens\":50,"
                                         + "\"messages\":[{\"role\":\"user\",\"content\":\"Hello world\"}]}");
 
         GatewayResponse response = call(filter, ctx);
 
-        // "Hello world" is 2 tokens; 3 for the message, 3 to prime the reply, 50 allowed for the answer
-        assertEquals(Long.toString(100_000 - 58), response.headers().get("x-ratelimit-remaining-tokens"));
+        // "Hello world" is 11 bytes: 3 tokens at 4 bytes a token (2 exactly); 3 for the message, 3 to prime the
+        // reply, 50 allowed for the answer
+        assertEquals(Long.toString(100_000 - 59), response.headers().get("x-ratelimit-remaining-tokens"));
+        assertEquals(0, tokenized.get(), "the bound (67) fits, so the exact count could not change the decision");
+    }
+
+    @Test
+    void nearTheLimitClaimsTheExactCountFromTheRealTokenizer() {
+        AtomicInteger tokenized = new AtomicInteger();
+        RateLimitFilter filter = filter(tokenLimit(60), countingTokenizer(tokenized));
+        RequestContext ctx = chat(ACME, "{\"model\":\"m\",\"max_tokens\":50,"
+                                        + "\"messages\":[{\"role\":\"user\",\"content\":\"Hello world\"}]}");
+
+        GatewayResponse response = call(filter, ctx);
+
+        // the bound, 11 bytes + 56, exceeds the bucket's 60; the exact count, 2 + 56, fits
+        assertEquals(200, response.status());
+        assertEquals("2", response.headers().get("x-ratelimit-remaining-tokens"));
+        assertTrue(tokenized.get() > 0, "tokenized");
+    }
+
+    @Test
+    void admitsByTheExactCountWhatFitsThoughItsBoundDoesNot() {
+        Estimate estimate = new Estimate(100, 1200, 900);
+        RateLimitFilter filter = filter(tokenLimit(1000), ctx -> estimate);
+
+        GatewayResponse response = call(filter, chat(ACME));
+
+        assertEquals(200, response.status());
+        assertEquals("100", response.headers().get("x-ratelimit-remaining-tokens"), "the exact 900 is claimed");
+        assertEquals(1, estimate.computed);
+    }
+
+    @Test
+    void refusesByTheExactCountAndQuotesIt() {
+        Queue<TokenEstimate> estimates = new ArrayDeque<>(List.of(TokenEstimate.of(400), new Estimate(100, 700, 650),
+                                                                  new Estimate(100, 5000, 1500)));
+        RateLimitFilter filter = filter(tokenLimit(1000), ctx -> estimates.remove());
+        call(filter, chat(ACME));
+
+        GatewayResponse refused = call(filter, chat(ACME));
+        GatewayResponse never = call(filter, chat(ACME));
+
+        assertEquals(429, refused.status(), "650 of the 600 left: the cheap 100 would have passed");
+        assertEquals("limit 'tpm': client 'acme' exceeded 1000 tokens/min (used 1050); resets in 3s",
+                     message(refused));
+        assertEquals("600", refused.headers().get("x-ratelimit-remaining-tokens"));
+        assertEquals(429, never.status());
+        assertTrue(message(never).contains("allows at most 1000 tokens/min, and this request needs 1500 tokens"),
+                   message(never));
+        assertEquals(1, upstream.calls.get());
+    }
+
+    @Test
+    void everyTokenBucketMustHoldTheBoundForTheCheapEstimate() {
+        ChainConfig chain = chain("""
+                limits:
+                  - name: global-tpm
+                    scope: global
+                    tokens: {capacity: 1000000, per: 1m}
+                clients:
+                  - name: acme
+                    key-hash: %s
+                    team: growth
+                    limits:
+                      - name: acme-tpm
+                        tokens: {capacity: 1000, per: 1m}
+                policies:
+                  - name: pro
+                    match: {tiers: [pro]}
+                    limits:
+                      - name: pro-tpm
+                        scope: team
+                        tokens: {capacity: 1000, per: 1m}
+                """.formatted(hash("acme-key")));
+        Estimate farFromAll = new Estimate(100, 900, 700);
+        Estimate nearTheClient = new Estimate(100, 1000, 950);
+        Estimate nearThePolicy = new Estimate(100, 1100, 200);
+        Queue<TokenEstimate> estimates = new ArrayDeque<>(List.of(farFromAll, nearTheClient, nearThePolicy));
+        RateLimitFilter filter = filter(chain, ctx -> estimates.remove());
+        Caller other = caller("other", "growth", "pro");
+
+        GatewayResponse first = call(filter, chat(ACME));
+        GatewayResponse second = call(filter, chat(ACME));
+        RequestContext viaPolicy = chat(other);
+        viaPolicy.attr(RateLimitFilter.POLICY_LIMITS, chain.policies().get(0).limits());
+        GatewayResponse third = call(filter, viaPolicy);
+
+        assertEquals(0, farFromAll.computed, "every bucket held 900");
+        assertEquals("900", first.headers().get("x-ratelimit-remaining-tokens"));
+        assertEquals(1, nearTheClient.computed, "the client's bucket held 900 < 1000");
+        assertEquals(429, second.status(), "950 of acme's 900");
+        assertEquals(1, nearThePolicy.computed, "the team's policy bucket held 1000 < 1100");
+        assertEquals(200, third.status());
+        assertEquals("800", third.headers().get("x-ratelimit-remaining-tokens"), "the team's 1000 less the exact 200");
+    }
+
+    @Test
+    void aShadowTokenBucketNearItsLimitIsJudgedByTheExactCount() {
+        Queue<TokenEstimate> estimates = new ArrayDeque<>(List.of(TokenEstimate.of(900), new Estimate(100, 200, 150)));
+        RateLimitFilter filter = filter(chain("""
+                limits:
+                  - name: trial
+                    scope: client
+                    tokens: {capacity: 1000, per: 1m}
+                    shadow: true
+                """), ctx -> estimates.remove());
+        call(filter, chat(ACME));
+
+        GatewayResponse response = call(filter, chat(ACME));
+
+        assertEquals(200, response.status());
+        assertEquals("trial", response.headers().get(RateLimitFilter.SHADOW_HEADER),
+                     "150 of the 100 left: the cheap 100 would have fitted");
+        assertEquals(1, filter.stats().shadowRefused("trial"));
+    }
+
+    @Test
+    void aBucketThatDrainsBetweenPeekAndTakeIsClaimedAgainByTheExactCount() {
+        BucketStore optimistic = new BucketStore() {
+            @Override
+            public CompletionStage<Outcome> take(List<Claim> claims) {
+                return store.take(claims);
+            }
+
+            @Override
+            public void adjust(BucketKey key, long delta) {
+                store.adjust(key, delta);
+            }
+
+            @Override
+            public long peek(BucketKey key) {
+                return Long.MAX_VALUE; // as if another request took from the bucket right after the look
+            }
+        };
+        Estimate fits = new Estimate(150, 300, 80);
+        Estimate doesNot = new Estimate(150, 300, 120);
+        Queue<TokenEstimate> estimates = new ArrayDeque<>(List.of(TokenEstimate.of(900), fits, doesNot));
+        RateLimitFilter filter = new RateLimitFilter(tokenLimit(1000), optimistic, clock, ctx -> estimates.remove());
+        call(filter, chat(ACME));
+
+        GatewayResponse admitted = call(filter, chat(ACME));
+        clock.advanceMillis(2_400); // 40 tokens back: 60 left
+        GatewayResponse refused = call(filter, chat(ACME));
+
+        assertEquals(200, admitted.status(), "the cheap 150 did not fit in 100, the exact 80 did");
+        assertEquals("20", admitted.headers().get("x-ratelimit-remaining-tokens"));
+        assertEquals(429, refused.status());
+        assertEquals("limit 'tpm': client 'acme' exceeded 1000 tokens/min (used 1060); resets in 4s",
+                     message(refused), "the exact 120 is quoted");
+        assertEquals(1, doesNot.computed);
+    }
+
+    @Test
+    void settlesTheCheapEstimateToTheActualUsage() {
+        Estimate estimate = new Estimate(100, 200, 150);
+        RateLimitFilter filter = filter(tokenLimit(1000), ctx -> estimate);
+        RequestContext ctx = chat(ACME);
+
+        GatewayResponse response = call(filter, ctx);
+        usage(ctx, 300);
+        ctx.complete();
+
+        assertEquals("900", response.headers().get("x-ratelimit-remaining-tokens"), "the cheap 100 is reserved");
+        assertEquals(700, store.available(tokenKey(1000)), "100 reserved, 300 used: 200 more charged");
+        assertEquals(0, estimate.computed, "settling needs no exact count either");
+    }
+
+    @Test
+    void settlesTheExactEstimateToTheActualUsage() {
+        RateLimitFilter filter = filter(tokenLimit(1000), ctx -> new Estimate(100, 1200, 900));
+        RequestContext ctx = chat(ACME);
+
+        call(filter, ctx);
+        usage(ctx, 50);
+        ctx.complete();
+
+        assertEquals(950, store.available(tokenKey(1000)), "900 reserved, 50 used: 850 given back");
     }
 
     @Test
@@ -452,7 +630,7 @@ class RateLimitFilterTest {
                     requests: {capacity: 1, per: 1m}
                     tokens: {capacity: 10, per: 1m}
                     shadow: true
-                """), ctx -> 8);
+                """), fixed(8));
 
         GatewayResponse first = call(filter, chat(ACME));
         GatewayResponse second = call(filter, chat(ACME));
@@ -702,6 +880,20 @@ class RateLimitFilterTest {
         assertEquals(threads * perThread - 500, filter.stats().refused("team"));
     }
 
+    /** Returns the real estimator, its {@code cl100k_base} tokenizer counting its calls in {@code calls}. */
+    private static TokenEstimator countingTokenizer(AtomicInteger calls) {
+        return new PromptTokenEstimator(PromptTokenEstimator.DEFAULT_COMPLETION_TOKENS,
+                                        PromptTokenEstimator.TOKENIZE_BUDGET_CHARS, text -> {
+                                            calls.incrementAndGet();
+                                            return PromptTokenEstimator.cl100k(text);
+                                        });
+    }
+
+    /** Returns an estimator whose estimates are exact from the start: {@code tokens} whatever the request. */
+    private static TokenEstimator fixed(long tokens) {
+        return ctx -> TokenEstimate.of(tokens);
+    }
+
     private RateLimitFilter filter(ChainConfig chain, TokenEstimator estimator) {
         return new RateLimitFilter(chain, store, clock, estimator);
     }
@@ -742,6 +934,23 @@ class RateLimitFilterTest {
     private static BucketKey tokenKey(int capacity) {
         return new BucketKey("tpm", BucketKey.Kind.TOKENS,
                              new Bucket(capacity, Duration.ofMinutes(1)), "acme");
+    }
+
+    /** An estimate with chosen figures, counting how often its exact figure is computed. */
+    private static final class Estimate extends TokenEstimate {
+        private final long exact;
+        int computed;
+
+        Estimate(long cheap, long bound, long exact) {
+            super(cheap, bound);
+            this.exact = exact;
+        }
+
+        @Override
+        protected long computeExact() {
+            computed++;
+            return exact;
+        }
     }
 
     private static void usage(RequestContext ctx, long total) {
