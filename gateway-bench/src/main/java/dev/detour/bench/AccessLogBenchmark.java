@@ -1,23 +1,26 @@
 package dev.detour.bench;
 
 import ch.qos.logback.classic.AsyncAppender;
-import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.OutputStreamAppender;
 import dev.detour.config.LoggingConfig;
-import dev.detour.server.AccessLog;
+import dev.detour.server.accesslog.AccessLog;
+import dev.detour.server.accesslog.AccessLogWriter;
 import java.io.FileNotFoundException;
 import java.io.FileOutputStream;
 import java.io.OutputStream;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
@@ -27,11 +30,20 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.slf4j.LoggerFactory;
 
 /**
- * What one access-log line costs. {@code logbackAsync} is the event loop's share when lines go through the
- * {@code detour.access} logger and an {@code AsyncAppender} (queue 8192, never blocking) to a null stream, as
- * the bundled {@code logback.xml} sets it up; {@code logbackSyncDevNull} is a line's whole cost on that path
- * (built, encoded and written with its own {@code write(2)} to {@code /dev/null}), which on one CPU the event
- * loop pays either way.
+ * What one access-log line costs, through each sink.
+ *
+ * <ul>
+ *   <li>{@code logbackAsync}: the event loop's share with {@code logging.access-log-sink: logback}, the only path
+ *       before Detour had its own writer: the line built as a string and logged to {@code detour.access}, which
+ *       the bundled {@code logback.xml} sends through an {@code AsyncAppender} (queue 8192, never blocking), here
+ *       to a null stream;
+ *   <li>{@code logbackSyncDevNull}: a line's whole cost on that path (built, logged, encoded and written with its
+ *       own {@code write(2)} to {@code /dev/null}), which on one CPU the event loop pays either way;
+ *   <li>{@code writerHandOff}: the event loop's share with the default stdout sink: the entry handed to the
+ *       writer's queue (per line, 1000 per call; the queue is emptied between calls, outside the timing);
+ *   <li>{@code writerDevNull}: a line's whole cost with the stdout sink: handed over, then formatted and written
+ *       by the writer in batches to {@code /dev/null} (per line, 1000 per call).
+ * </ul>
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -40,6 +52,10 @@ import org.slf4j.LoggerFactory;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class AccessLogBenchmark {
+
+    private static final LoggingConfig LOGBACK_SINK = new LoggingConfig(true, LoggingConfig.Format.TEXT,
+            LoggingConfig.Sink.LOGBACK, Duration.ofMillis(100), 8192);
+    private static final int LINES = 1000;
 
     /** The access log's logger, sending each line through an async appender to a null stream. */
     @State(Scope.Benchmark)
@@ -50,7 +66,8 @@ public class AccessLogBenchmark {
         @Setup
         public void setUp() {
             logger = route(OutputStream.nullOutputStream(), true);
-            log = new AccessLog(LoggingConfig.ofDefault());
+            log = new AccessLog(LOGBACK_SINK, AccessLogWriter.newWriter(OutputStream.nullOutputStream(), 64,
+                                                                        Duration.ofMillis(100)));
         }
 
         @TearDown
@@ -68,12 +85,35 @@ public class AccessLogBenchmark {
         @Setup
         public void setUp() throws FileNotFoundException {
             logger = route(new FileOutputStream("/dev/null"), false);
-            log = new AccessLog(LoggingConfig.ofDefault());
+            log = new AccessLog(LOGBACK_SINK, AccessLogWriter.newWriter(OutputStream.nullOutputStream(), 64,
+                                                                        Duration.ofMillis(100)));
         }
 
         @TearDown
         public void tearDown() {
             logger.detachAndStopAllAppenders();
+        }
+    }
+
+    /**
+     * The default stdout sink with a writer that is not started, so that the benchmark thread decides when lines
+     * are written: between calls (hand-off only) or within them (the whole cost).
+     */
+    @State(Scope.Benchmark)
+    public static class Writer {
+        AccessLog log;
+        AccessLogWriter writer;
+
+        @Setup
+        public void setUp() throws FileNotFoundException {
+            route(OutputStream.nullOutputStream(), false); // detour.access at INFO, which turns lines on
+            writer = AccessLogWriter.newWriter(new FileOutputStream("/dev/null"), 8192, Duration.ofMillis(100));
+            log = new AccessLog(LoggingConfig.ofDefault(), writer);
+        }
+
+        @Setup(Level.Invocation)
+        public void empty() {
+            writer.writeQueued();
         }
     }
 
@@ -87,6 +127,23 @@ public class AccessLogBenchmark {
     @Benchmark
     public void logbackSyncDevNull(LogbackSync state) {
         state.log.log(entry);
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(LINES)
+    public void writerHandOff(Writer state) {
+        for (int i = 0; i < LINES; i++) {
+            state.log.log(entry);
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(LINES)
+    public int writerDevNull(Writer state) {
+        for (int i = 0; i < LINES; i++) {
+            state.log.log(entry);
+        }
+        return state.writer.writeQueued();
     }
 
     /** A finished chat completion, as the handler fills it in. */
@@ -123,7 +180,7 @@ public class AccessLogBenchmark {
         Logger logger = context.getLogger("detour.access");
         logger.detachAndStopAllAppenders();
         logger.setAdditive(false);
-        logger.setLevel(Level.INFO);
+        logger.setLevel(ch.qos.logback.classic.Level.INFO);
         PatternLayoutEncoder encoder = new PatternLayoutEncoder();
         encoder.setContext(context);
         encoder.setPattern("%msg%n");
