@@ -39,6 +39,7 @@ final class ConfigBinder {
     private static final Map<String, ServerConfig.TransportKind> TRANSPORTS =
             choices(ServerConfig.TransportKind.values());
     private static final Map<String, LoggingConfig.Format> FORMATS = choices(LoggingConfig.Format.values());
+    private static final Map<String, LoggingConfig.Sink> SINKS = choices(LoggingConfig.Sink.values());
     private static final Map<String, PoolConfig.Strategy> POOL_STRATEGIES = choices(PoolConfig.Strategy.values());
     private static final Map<String, ExhaustionMode> EXHAUSTION_MODES = choices(ExhaustionMode.values());
     private static final Map<String, RouteConfig.Strategy> ROUTE_STRATEGIES = choices(RouteConfig.Strategy.values());
@@ -225,11 +226,26 @@ final class ConfigBinder {
     }
 
     private LoggingConfig logging(YamlNode node) {
-        YamlMapping m = node.asMapping("access-log", "format");
+        YamlMapping m = node.asMapping("access-log", "format", "access-log-sink", "access-log-flush-interval",
+                                       "access-log-queue-size");
         LoggingConfig d = LoggingConfig.ofDefault();
+        Duration flush = m.get("access-log-flush-interval").flatMap(n -> {
+            Optional<Duration> interval = n.duration();
+            if (interval.isPresent() && (interval.get().compareTo(LoggingConfig.MIN_FLUSH_INTERVAL) < 0
+                                         || interval.get().compareTo(LoggingConfig.MAX_FLUSH_INTERVAL) > 0)) {
+                n.report("expected from 1ms to 10s (how long a line may wait before it is written)");
+                return Optional.empty();
+            }
+            return interval;
+        }).orElse(d.flushInterval());
         return new LoggingConfig(
                 m.get("access-log").flatMap(YamlNode::bool).orElse(d.accessLog()),
-                m.get("format").flatMap(n -> n.oneOf(FORMATS)).orElse(d.format()));
+                m.get("format").flatMap(n -> n.oneOf(FORMATS)).orElse(d.format()),
+                m.get("access-log-sink").flatMap(n -> n.oneOf(SINKS)).orElse(d.sink()),
+                flush,
+                m.get("access-log-queue-size")
+                        .flatMap(n -> n.integer(LoggingConfig.MIN_QUEUE_SIZE, LoggingConfig.MAX_QUEUE_SIZE))
+                        .orElse(d.queueSize()));
     }
 
     private Map<String, ProviderConfig> providers(YamlNode node) {

@@ -332,6 +332,33 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void readsAccessLogSinkFlushIntervalAndQueueSize() throws Exception {
+        String yaml = "logging:\n  access-log-sink: logback\n  access-log-flush-interval: 20ms\n"
+                      + "  access-log-queue-size: 1024\n" + MINIMAL;
+
+        LoggingConfig logging = ConfigLoader.parse(yaml, "gateway.yaml", Map.of()).logging();
+
+        assertEquals(new LoggingConfig(true, LoggingConfig.Format.TEXT, LoggingConfig.Sink.LOGBACK,
+                                       Duration.ofMillis(20), 1024), logging);
+        assertEquals(LoggingConfig.Sink.STDOUT, LoggingConfig.ofDefault().sink(), "stdout by default");
+        assertEquals(Duration.ofMillis(100), LoggingConfig.ofDefault().flushInterval());
+        assertEquals(8192, LoggingConfig.ofDefault().queueSize());
+    }
+
+    @Test
+    void rejectsAccessLogSettingsOutOfRange() {
+        String yaml = "logging:\n  access-log-sink: file\n  access-log-flush-interval: 1m\n"
+                      + "  access-log-queue-size: 10\n" + MINIMAL;
+
+        assertEquals(List.of("gateway.yaml:2:20 logging.access-log-sink: expected stdout or logback, got 'file'",
+                             "gateway.yaml:3:30 logging.access-log-flush-interval: expected from 1ms to 10s (how "
+                             + "long a line may wait before it is written)",
+                             "gateway.yaml:4:26 logging.access-log-queue-size: expected an integer from 64 to "
+                             + "1048576, got '10'"),
+                     problems(yaml));
+    }
+
+    @Test
     void rejectsDurationWithoutUnit() {
         String yaml = "server:\n  idle-timeout: 30\n" + MINIMAL;
 

@@ -115,6 +115,7 @@ class ConfigSchemaTest {
         Map<String, Set<String>> expected = new LinkedHashMap<>();
         expected.put("server.transport", names(ServerConfig.TransportKind.values(), e -> e.name()));
         expected.put("logging.format", names(LoggingConfig.Format.values(), e -> e.name()));
+        expected.put("logging.access-log-sink", names(LoggingConfig.Sink.values(), e -> e.name()));
         expected.put("providers.p.type", names(ProviderType.values(), ProviderType::yamlName));
         expected.put("providers.p.pool.strategy", names(PoolConfig.Strategy.values(), PoolConfig.Strategy::yamlName));
         expected.put("providers.p.pool.on-exhausted", names(ExhaustionMode.values(), ExhaustionMode::yamlName));

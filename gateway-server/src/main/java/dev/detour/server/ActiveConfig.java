@@ -6,6 +6,7 @@ import dev.detour.config.GatewayConfig;
 import dev.detour.filter.FilterPipeline;
 import dev.detour.ratelimit.RateLimitStats;
 import dev.detour.routing.RouteTable;
+import dev.detour.server.accesslog.AccessLog;
 import dev.detour.server.reload.ConfigVersion;
 import java.util.Objects;
 import java.util.Optional;

@@ -10,6 +10,7 @@ import dev.detour.config.ClientConfig;
 import dev.detour.config.ConfigException;
 import dev.detour.config.ConfigProblem;
 import dev.detour.config.GatewayConfig;
+import dev.detour.config.LoggingConfig;
 import dev.detour.config.PolicyConfig;
 import dev.detour.ratelimit.BucketStore;
 import dev.detour.ratelimit.RateLimitFilter;
@@ -23,6 +24,8 @@ import dev.detour.ratelimit.RateLimitStats;
 import dev.detour.routing.AffinityTable;
 import dev.detour.routing.DispatchFilter;
 import dev.detour.routing.RouteTable;
+import dev.detour.server.accesslog.AccessLog;
+import dev.detour.server.accesslog.AccessLogWriter;
 import dev.detour.server.admin.AdminApi;
 import dev.detour.server.inbound.ServerInitializer;
 import dev.detour.server.reload.ConfigReloads;
@@ -51,6 +54,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -124,6 +128,11 @@ public final class GatewayServer implements AutoCloseable {
      * the route and its targets, so a changed route does not serve old answers) and applies a new size bound.
      */
     private final ResponseCache cache;
+    /**
+     * The access log's writer to stdout, for the server's lifetime: config versions come and go, and a line handed
+     * over by the old one is still written. Its thread starts with the first version whose lines go to it.
+     */
+    private final AccessLogWriter accessLogWriter;
     private final AtomicReference<ActiveConfig> active = new AtomicReference<>();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final ChannelGroup connections = new DefaultChannelGroup("detour-clients", GlobalEventExecutor.INSTANCE);
@@ -134,13 +143,18 @@ public final class GatewayServer implements AutoCloseable {
     private volatile boolean draining;
     private final AtomicInteger stopped = new AtomicInteger();
 
-    private GatewayServer(GatewayConfig config, Optional<ConfigSource> source, Optional<String> sha256) {
+    private GatewayServer(GatewayConfig config, Optional<ConfigSource> source, Optional<String> sha256,
+                          Optional<OutputStream> accessLog) {
         try {
             // First: a usage file that cannot be read stops start-up before any thread or socket exists.
             this.persistence = UsagePersistence.open(config.usage(), usage);
         } catch (UsageFileException e) {
             throw new IllegalStateException(e.getMessage(), e);
         }
+        LoggingConfig logging = config.logging();
+        this.accessLogWriter = accessLog
+                .map(out -> AccessLogWriter.newWriter(out, logging.queueSize(), logging.flushInterval()))
+                .orElseGet(() -> AccessLogWriter.newStdoutWriter(logging.queueSize(), logging.flushInterval()));
         this.bound = config;
         this.source = source;
         this.reloads = new ConfigReloads(new ConfigVersion(1, sha256, source.map(ConfigSource::toString)
@@ -156,9 +170,11 @@ public final class GatewayServer implements AutoCloseable {
             this.cache = ResponseCache.newCache(config.cache().maxSize(), NanoClock.SYSTEM);
             this.metrics = GatewayMetrics.create(config.metrics(), () -> active.get().routes(), upstream);
             this.metrics.cacheStats(() -> Optional.of(cache.stats()));
+            this.metrics.accessLog(accessLogWriter);
             this.active.set(activate(config, null, reloads.current()));
         } catch (RuntimeException e) {
             persistence.close();
+            accessLogWriter.close();
             throw e;
         }
         this.reloader = Executors.newSingleThreadExecutor(new DefaultThreadFactory("detour-config-reload", true));
@@ -173,7 +189,20 @@ public final class GatewayServer implements AutoCloseable {
      */
     public static GatewayServer start(GatewayConfig config) throws InterruptedException {
         return bindOrShutDown(new GatewayServer(Objects.requireNonNull(config, "config"), Optional.empty(),
-                                                Optional.empty()));
+                                                Optional.empty(), Optional.empty()));
+    }
+
+    /**
+     * Starts a gateway on {@code config} like {@link #start(GatewayConfig)}, with the access log's stdout sink
+     * writing to {@code accessLog} instead (tests, an embedding application). The stream is never closed.
+     *
+     * @throws InterruptedException if interrupted while binding
+     * @throws IllegalStateException if the address cannot be bound
+     */
+    public static GatewayServer start(GatewayConfig config, OutputStream accessLog) throws InterruptedException {
+        return bindOrShutDown(new GatewayServer(Objects.requireNonNull(config, "config"), Optional.empty(),
+                                                Optional.empty(),
+                                                Optional.of(Objects.requireNonNull(accessLog, "accessLog"))));
     }
 
     /**
@@ -185,9 +214,27 @@ public final class GatewayServer implements AutoCloseable {
      * @throws IllegalStateException if the address cannot be bound
      */
     public static GatewayServer start(ConfigSource source) throws ConfigException, InterruptedException {
+        return start(source, Optional.empty());
+    }
+
+    /**
+     * Starts a gateway on the config in {@code source} like {@link #start(ConfigSource)}, with the access log's
+     * stdout sink writing to {@code accessLog} instead (tests, an embedding application). The stream is never closed.
+     *
+     * @throws ConfigException if the file cannot be read or is not a valid config
+     * @throws InterruptedException if interrupted while binding
+     * @throws IllegalStateException if the address cannot be bound
+     */
+    public static GatewayServer start(ConfigSource source, OutputStream accessLog)
+            throws ConfigException, InterruptedException {
+        return start(source, Optional.of(Objects.requireNonNull(accessLog, "accessLog")));
+    }
+
+    private static GatewayServer start(ConfigSource source, Optional<OutputStream> accessLog)
+            throws ConfigException, InterruptedException {
         ConfigSource.Loaded loaded = Objects.requireNonNull(source, "source").load();
         GatewayServer server = bindOrShutDown(new GatewayServer(loaded.config(), Optional.of(source),
-                                                                Optional.of(loaded.sha256())));
+                                                                Optional.of(loaded.sha256()), accessLog));
         if (loaded.config().server().watchConfig()) {
             try {
                 server.watcher = ConfigWatcher.start(source.file(), ConfigWatcher.DEFAULT_DEBOUNCE,
@@ -213,6 +260,7 @@ public final class GatewayServer implements AutoCloseable {
             server.shutdownGroups();
             server.metrics.close();
             server.persistence.close();
+            server.accessLogWriter.close();
             throw e;
         }
         return server;
@@ -246,7 +294,11 @@ public final class GatewayServer implements AutoCloseable {
         FilterPipeline pipeline = ChainAssembly.build(config.chain(), builtIns,
                                                       new DispatchFilter(byType, NanoClock.SYSTEM, affinity, metrics));
         Optional<RateLimitStats> limitStats = Optional.ofNullable(rateLimit[0]).map(RateLimitFilter::stats);
-        return new ActiveConfig(config, routes, pipeline, new AccessLog(config.logging()),
+        AccessLog accessLog = new AccessLog(config.logging(), accessLogWriter);
+        if (accessLog.usesWriter()) {
+            accessLogWriter.start();
+        }
+        return new ActiveConfig(config, routes, pipeline, accessLog,
                                 new dev.detour.auth.AdminAuth(config.chain().auth().adminKeys()), version, limitStats,
                                 Optional.ofNullable(budgets));
     }
@@ -564,8 +616,10 @@ public final class GatewayServer implements AutoCloseable {
         }
         connections.close().awaitUninterruptibly();
         shutdownGroups();
-        // After the event loops: every request that finished has been counted, so the last write has it all.
+        // After the event loops: every request that finished has been counted (and logged), so the last write has
+        // it all.
         persistence.close();
+        accessLogWriter.close();
         metrics.close();
         LOG.info("Detour stopped");
     }

@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -68,6 +69,65 @@ class ProcessSignalIT {
     }
 
     @Test
+    void writesTheAccessLogToStdoutAndItsLastLinesOnSigterm() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Path config = dir.resolve("gateway.yaml");
+        // Ten seconds between flushes: lines show this soon only because the shutdown writes them.
+        Files.writeString(config, "server:\n  port: " + port + "\nlogging:\n  access-log-flush-interval: 10s\n"
+                                  + "providers:\n  mock:\n    type: mock\nroutes:\n  - model: m\n    targets:\n"
+                                  + "      - provider: mock\n");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder builder = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
+                                                            Main.class.getName(), "--config", config.toString()))
+                .redirectError(ProcessBuilder.Redirect.DISCARD);
+        // logback-test.xml (on this class path) keeps the access log's logger at WARN unless told otherwise.
+        builder.environment().put("DETOUR_TEST_ACCESS_LOG", "INFO");
+        Process process = builder.start();
+        try {
+            // With logback-test.xml the application log goes to stdout too: the access lines share it.
+            BufferedReader stdout = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                                                                             StandardCharsets.UTF_8));
+            waitForLine(stdout, "listening on");
+            HttpClient http = HttpClient.newHttpClient();
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                HttpResponse<String> r = http.send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
+                                   .header("content-type", "application/json")
+                                   .POST(HttpRequest.BodyPublishers.ofString(
+                                           "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"))
+                                   .timeout(Duration.ofSeconds(10)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, r.statusCode(), r.body());
+                ids.add(r.headers().firstValue("x-request-id").orElseThrow());
+            }
+
+            // SIGTERM on Unix; unlike Process.destroy() it leaves the process's stdout open for reading to the end.
+            process.toHandle().destroy();
+
+            List<String> access = new ArrayList<>();
+            String line;
+            while ((line = stdout.readLine()) != null) {
+                if (line.startsWith("request_id=")) {
+                    access.add(line);
+                }
+            }
+            assertTrue(process.waitFor(20, TimeUnit.SECONDS), "the process exits after SIGTERM");
+            assertEquals(3, access.size(), "one line per request: " + access);
+            for (int i = 0; i < 3; i++) {
+                assertTrue(access.get(i).startsWith("request_id=" + ids.get(i) + " client=anonymous method=POST "),
+                           access.get(i));
+                assertTrue(access.get(i).endsWith(" outcome=ok"), access.get(i));
+            }
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    @Test
     void reloadsTheConfigFileOnSighup() throws Exception {
         assumeTrue(File.separatorChar == '/', "SIGHUP needs a Unix");
         int port;
@@ -113,14 +173,18 @@ class ProcessSignalIT {
     private static void waitForLine(Process process, String marker) throws Exception {
         BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(),
                                                                          StandardCharsets.UTF_8));
+        waitForLine(reader, marker);
+        Thread drain = new Thread(() -> reader.lines().forEach(l -> { }), "drain-output");
+        drain.setDaemon(true);
+        drain.start();
+    }
+
+    /** Reads {@code reader} up to the first line that contains {@code marker}. */
+    private static void waitForLine(BufferedReader reader, String marker) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        Thread drain = null;
         String line;
         while (System.nanoTime() < deadline && (line = reader.readLine()) != null) {
             if (line.contains(marker)) {
-                drain = new Thread(() -> reader.lines().forEach(l -> { }), "drain-output");
-                drain.setDaemon(true);
-                drain.start();
                 return;
             }
         }

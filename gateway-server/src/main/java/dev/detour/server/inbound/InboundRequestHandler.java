@@ -14,7 +14,7 @@ import dev.detour.filter.Headers;
 import dev.detour.filter.RequestContext;
 import dev.detour.filter.RequestExecutor;
 import dev.detour.routing.Route;
-import dev.detour.server.AccessLog;
+import dev.detour.server.accesslog.AccessLog;
 import dev.detour.server.ActiveConfig;
 import dev.detour.server.GatewayServer;
 import dev.detour.server.ServerAttributes;
@@ -600,6 +600,7 @@ public final class InboundRequestHandler extends ChannelInboundHandlerAdapter {
             long end = System.nanoTime();
             lastAnswerNanos = end;
             log.latencyNanos = end - startNanos;
+            // Hands the entry over to the access log's writer: nothing below (or after finished) touches it again.
             active.accessLog().log(log);
             if (api) {
                 recordMetrics(end, used);

@@ -12,6 +12,7 @@ import dev.detour.provider.UpstreamVerdict;
 import dev.detour.routing.Route;
 import dev.detour.usage.RequestUsage;
 import dev.detour.routing.RouteTable;
+import dev.detour.server.accesslog.AccessLogWriter;
 import dev.detour.server.upstream.UpstreamClient;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -257,6 +258,27 @@ public final class GatewayMetrics implements GatewayEvents, AutoCloseable {
         } else {
             reloadsFailed.increment();
         }
+    }
+
+    /**
+     * Publishes the access-log lines {@code writer} could not write: dropped because its queue was full, or lost
+     * because writing failed. Call once, at start-up.
+     */
+    public void accessLog(AccessLogWriter writer) {
+        Objects.requireNonNull(writer, "writer");
+        if (!enabled) {
+            return;
+        }
+        String help = "Access-log lines not written, by reason: queue_full (dropped, stdout could not keep up with "
+                      + "the requests) or write_failed (writing to stdout failed).";
+        FunctionCounter.builder("detour.access.log.dropped", writer, AccessLogWriter::dropped)
+                .description(help)
+                .tag("reason", "queue_full")
+                .register(registry);
+        FunctionCounter.builder("detour.access.log.dropped", writer, AccessLogWriter::failed)
+                .description(help)
+                .tag("reason", "write_failed")
+                .register(registry);
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.detour.server.reload;
 
 import dev.detour.config.GatewayConfig;
+import dev.detour.config.LoggingConfig;
 import dev.detour.config.ServerConfig;
 import dev.detour.config.UpstreamConfig;
 import java.util.ArrayList;
@@ -14,7 +15,8 @@ import java.util.Objects;
  * <p>Restart-only settings: {@code server.host}, {@code server.port}, {@code server.transport},
  * {@code server.io-threads} (the listener and its event loops), {@code server.watch-config} (the watcher is
  * started with the gateway), and {@code upstream.max-idle-connections}, {@code upstream.pool-idle-timeout},
- * {@code upstream.max-error-body-size}, {@code upstream.ca-file} (the upstream client and its connection pools).
+ * {@code upstream.max-error-body-size}, {@code upstream.ca-file} (the upstream client and its connection pools),
+ * {@code logging.access-log-flush-interval} and {@code logging.access-log-queue-size} (the access log's writer).
  * The other {@code server} limits apply to connections opened after the reload.
  *
  * @param field      the setting, as written in YAML, e.g. {@code server.port}
@@ -46,6 +48,10 @@ public record RestartOnlyChange(String field, String running, String configured)
         compare(out, "upstream.max-error-body-size", u.maxErrorBodySize(), v.maxErrorBodySize());
         compare(out, "upstream.ca-file", u.caFile().map(Object::toString).orElse("(none)"),
                 v.caFile().map(Object::toString).orElse("(none)"));
+        LoggingConfig l = running.logging();
+        LoggingConfig m = next.logging();
+        compare(out, "logging.access-log-flush-interval", l.flushInterval(), m.flushInterval());
+        compare(out, "logging.access-log-queue-size", l.queueSize(), m.queueSize());
         return List.copyOf(out);
     }
 

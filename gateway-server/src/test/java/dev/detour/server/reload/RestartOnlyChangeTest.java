@@ -42,9 +42,19 @@ class RestartOnlyChangeTest {
     }
 
     @Test
+    void listsAccessLogWriterSettingsThatChanged() throws Exception {
+        GatewayConfig next = config(BASE + "logging:\n  access-log-flush-interval: 1s\n"
+                                    + "  access-log-queue-size: 1024\n");
+
+        assertEquals(List.of(new RestartOnlyChange("logging.access-log-flush-interval", "PT0.1S", "PT1S"),
+                             new RestartOnlyChange("logging.access-log-queue-size", "8192", "1024")),
+                     RestartOnlyChange.between(config(BASE), next));
+    }
+
+    @Test
     void ignoresSettingsAReloadApplies() throws Exception {
         GatewayConfig next = config(BASE.replace("max-body-size: 1MiB", "max-body-size: 2MiB\n  idle-timeout: 5s")
-                                    + "logging:\n  format: json\n");
+                                    + "logging:\n  format: json\n  access-log-sink: logback\n  access-log: false\n");
 
         assertEquals(List.of(), RestartOnlyChange.between(config(BASE), next));
     }

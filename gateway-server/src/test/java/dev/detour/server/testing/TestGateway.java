@@ -21,21 +21,28 @@ import java.util.Map;
 public final class TestGateway implements AutoCloseable {
 
     private final GatewayServer server;
+    private final AccessLines accessLog;
     private final HttpClient http = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5))
             .build();
 
-    private TestGateway(GatewayServer server) {
+    private TestGateway(GatewayServer server, AccessLines accessLog) {
         this.server = server;
+        this.accessLog = accessLog;
     }
 
-    /** Starts a gateway on {@code yaml}; {@code server.port} is forced to 0 and host to 127.0.0.1. */
+    /**
+     * Starts a gateway on {@code yaml}; {@code server.port} is forced to 0 and host to 127.0.0.1. Its access log
+     * writes to {@link #accessLog()} rather than stdout (lines are written only while the {@code detour.access}
+     * logger is at {@code INFO}; {@code logback-test.xml} keeps it at {@code WARN}).
+     */
     public static TestGateway start(String yaml) {
         try {
             GatewayConfig parsed = ConfigLoader.parse(yaml, "test.yaml", Map.of());
             GatewayConfig config = parsed.withPort(0);
-            return new TestGateway(GatewayServer.start(config));
+            AccessLines accessLog = new AccessLines();
+            return new TestGateway(GatewayServer.start(config, accessLog), accessLog);
         } catch (ConfigException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         } catch (InterruptedException e) {
@@ -46,11 +53,13 @@ public final class TestGateway implements AutoCloseable {
 
     /**
      * Starts a gateway on the config file {@code file}, which it watches and reloads like the real one;
-     * {@code server.port} is forced to 0 in every version read.
+     * {@code server.port} is forced to 0 in every version read. Its access log writes to {@link #accessLog()}.
      */
     public static TestGateway start(Path file) {
         try {
-            return new TestGateway(GatewayServer.start(ConfigSource.of(file, c -> c.withPort(0))));
+            AccessLines accessLog = new AccessLines();
+            return new TestGateway(GatewayServer.start(ConfigSource.of(file, c -> c.withPort(0)), accessLog),
+                                   accessLog);
         } catch (ConfigException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         } catch (InterruptedException e) {
@@ -62,6 +71,11 @@ public final class TestGateway implements AutoCloseable {
     /** Returns the gateway. */
     public GatewayServer server() {
         return server;
+    }
+
+    /** Returns what the access log's stdout sink wrote. */
+    public AccessLines accessLog() {
+        return accessLog;
     }
 
     /** Returns the port. */

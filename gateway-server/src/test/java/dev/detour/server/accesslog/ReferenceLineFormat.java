@@ -1,42 +1,17 @@
-package dev.detour.server;
+package dev.detour.server.accesslog;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
-import dev.detour.config.LoggingConfig;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * Writes one line per request to the {@code detour.access} logger, as key=value text or one JSON object.
- *
- * <p>Thread-safe. Nothing secret goes in: no keys, no bodies, only ids and names from config.
+ * The access-log formatting Detour had before {@link LineFormat}: lines built in a {@code StringBuilder} and
+ * encoded by Logback. Kept as the reference {@code LineFormatTest} compares every generated entry against.
  */
-public final class AccessLog {
+final class ReferenceLineFormat {
 
-    private static final Logger LOG = LoggerFactory.getLogger("detour.access");
-
-    private final boolean enabled;
-    private final boolean json;
-
-    /** Creates an access log as {@code config} says. */
-    public AccessLog(LoggingConfig config) {
-        this.enabled = config.accessLog();
-        this.json = config.format() == LoggingConfig.Format.JSON;
+    private ReferenceLineFormat() {
     }
 
-    /** Returns whether lines are written at all. */
-    public boolean enabled() {
-        return enabled && LOG.isInfoEnabled();
-    }
-
-    /** Writes the line for one finished request. */
-    public void log(Entry e) {
-        if (!enabled()) {
-            return;
-        }
-        LOG.info(json ? toJson(e) : toText(e));
-    }
-
-    static String toText(Entry e) {
+    static String toText(AccessLog.Entry e) {
         StringBuilder sb = new StringBuilder(192);
         sb.append("request_id=");
         value(sb, e.requestId);
@@ -91,7 +66,7 @@ public final class AccessLog {
         sb.append('"');
     }
 
-    static String toJson(Entry e) {
+    static String toJson(AccessLog.Entry e) {
         StringBuilder sb = new StringBuilder(256);
         sb.append('{');
         field(sb, "request_id", e.requestId).append(',');
@@ -137,35 +112,5 @@ public final class AccessLog {
         long ms = micros / 1000;
         long frac = micros % 1000;
         return ms + "." + (frac < 10 ? "00" : frac < 100 ? "0" : "") + frac;
-    }
-
-    /** The facts of one request; filled in as they become known. One per request, not thread-safe. */
-    public static final class Entry {
-        public String requestId = "-";
-        public String client = "-";
-        public String policy = "-";
-        public String method = "-";
-        public String path = "-";
-        public String model = "-";
-        public String provider = "-";
-        public String upstreamModel = "-";
-        public String keyId = "-";
-        public int attempts;
-        public int status;
-        public long bytesIn;
-        public long bytesOut;
-        public long latencyNanos;
-        public long upstreamNanos = -1;
-        /** Tokens the provider reported, or -1 when none was called or it reported no usage. */
-        public long promptTokens = -1;
-        public long completionTokens = -1;
-        /** Prompt tokens read from the provider's cache, or -1 when not reported. */
-        public long cachedTokens = -1;
-        /** Cost at list price in micro-dollars, or -1 when there is no usage or the model has no price. */
-        public long costMicros = -1;
-        /** What the response cache did: {@code hit}, {@code miss}, {@code bypass}, {@code stale}, or {@code -}. */
-        public String cache = "-";
-        /** {@code ok}, or how the exchange ended otherwise: {@code client_closed}, {@code upstream_broken}. */
-        public String outcome = "ok";
     }
 }
