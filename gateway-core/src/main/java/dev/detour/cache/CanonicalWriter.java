@@ -38,6 +38,7 @@ final class CanonicalWriter {
     private static final int RETAINED_MEMBERS = 1 << 12;
 
     private static final int STAGING_BYTES = 4096;
+    private static final int STRING_CHUNK = 4096;
     private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
     /** Per ASCII character: 0 written as is, -1 as &#92;u00XX, else the letter after the backslash. */
     private static final byte[] ESCAPES = new byte[128];
@@ -119,7 +120,7 @@ final class CanonicalWriter {
         f.memberBase = memberCount;
     }
 
-    /** Starts a member of the current object. */
+    /** Starts a member of the current object: writes its key ({@code text[offset, offset + length)}). */
     void field(String key, char[] text, int offset, int length) {
         Frame f = frames[depth - 1];
         if (f.count == 0) {
@@ -384,11 +385,20 @@ final class CanonicalWriter {
     }
 
     private void string(char[] text, int offset, int length) {
-        ensure(length * 6 + 2); // the longest spelling of one char is a six-byte escape
+        append('"');
+        int end = offset + length;
+        for (int from = offset; from < end; from += STRING_CHUNK) {
+            stringChunk(text, from, Math.min(end, from + STRING_CHUNK));
+        }
+        append('"');
+    }
+
+    /** Writes {@code text[from, to)}; a chunk at a time, so room is reserved for the chunk's worst case only. */
+    private void stringChunk(char[] text, int from, int to) {
+        ensure((to - from) * 6); // the longest spelling of one char is a six-byte escape
         byte[] b = buf;
         int p = len;
-        b[p++] = '"';
-        for (int i = offset, end = offset + length; i < end; i++) {
+        for (int i = from; i < to; i++) {
             char c = text[i];
             if (c < 0x80) {
                 byte escape = ESCAPES[c];
@@ -411,7 +421,6 @@ final class CanonicalWriter {
                 b[p++] = (byte) (0x80 | c & 0x3F);
             }
         }
-        b[p++] = '"';
         len = p;
     }
 

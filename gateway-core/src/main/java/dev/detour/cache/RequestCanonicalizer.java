@@ -42,6 +42,10 @@ final class RequestCanonicalizer {
     /** Integral values with more digits than this are written in scientific notation (bounded output). */
     static final int MAX_PLAIN_DIGITS = 40;
 
+    /**
+     * Strict JSON, as before: no lenient number forms (leading zeros or {@code +}, {@code NaN}), which
+     * {@link CanonicalWriter#number} relies on to read a number's text.
+     */
     private static final JsonFactory FACTORY = JsonFactory.builder()
             .disable(StreamReadFeature.AUTO_CLOSE_SOURCE)
             .build();
@@ -86,8 +90,8 @@ final class RequestCanonicalizer {
     }
 
     /**
-     * Returns the one spelling of a number's value, as {@link #number(BigDecimal)} gives it; integers that fit
-     * a {@code long} in plain digits.
+     * Returns the one spelling of a number held in a Jackson tree node: {@link #number(BigDecimal)} of its
+     * value. The streaming path never builds nodes; this states the rule for node values (tests use it).
      */
     static String number(JsonNode node) {
         if (node.isIntegralNumber() && node.canConvertToLong()) {
