@@ -93,8 +93,8 @@ class RequestCanonicalizerDifferentialTest {
     void refusesMalformedBodiesAsTheTreeDid() {
         for (String body : List.of("", "  ", "null", "[]", "[{}]", "\"s\"", "1", "{", "{\"a\"", "{\"a\":}",
                                    "{\"a\":1,}", "{\"a\":1} x", "{\"a\":1} {}", "{\"a\":01}", "{\"a\":1.}",
-                                   "{\"a\":NaN}", "{\"a\":\"\u0001\"}", "{a:1}", "{'a':1}", "{\"a\":[1,]}", "{\"a\":tru}",
-                                   "{\"model\":\"m\"} trailing", "\uFEFF{\"a\":1}", "{\"a\":1}\n")) {
+                                   "{\"a\":NaN}", "{\"a\":\"\u0001\"}", "{a:1}", "{'a':1}", "{\"a\":[1,]}",
+                                   "{\"a\":tru}", "{\"model\":\"m\"} trailing", "\uFEFF{\"a\":1}", "{\"a\":1}\n")) {
             assertSameOutcome(bytes(body));
         }
         byte[] invalidUtf8 = {'{', '"', 'a', '"', ':', '"', (byte) 0xFF, '"', '}'};
