@@ -34,9 +34,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The response cache's per-request cost on a caching route: {@code key} canonicalises a chat body (about
- * 1 KB or 20 KB) and hashes it with the tenant and the route into a {@link CacheKey}; {@code lookup} adds
- * the lookup in a {@link ResponseCache} of 10,000 entries; {@code hit} is the whole filter answering a hit
- * as JSON.
+ * 1 KB or 20 KB) and hashes it with the tenant and the route into a {@link CacheKey}; {@code keyTree} is the
+ * same key computed the way Detour did before the canonicaliser streamed (a Jackson tree, {@link TreeKeys}), the
+ * yardstick to read {@code key} against on a noisy machine; {@code lookup} adds the lookup in a
+ * {@link ResponseCache} of 10,000 entries; {@code hit} is the whole filter answering a hit as JSON.
  *
  * <p>In package {@code dev.detour.cache} because keys and lookups are package-private there.
  */
@@ -93,6 +94,9 @@ public class CacheKeyBenchmark {
             cache.put(CacheKeys.of(Endpoint.CHAT_COMPLETIONS, "team:default", fingerprint,
                                    new ByteArrayInputStream(other)), answer());
         }
+        if (!key().equals(keyTree())) {
+            throw new IllegalStateException("setup: the streaming and the tree canonicaliser disagree");
+        }
         cache.put(key(), answer());
         GatewayConfig config = ConfigLoader.parse(CONFIG, "bench.yaml", Map.of());
         RouteTable routes = RouteTable.of(config, 1_700_000_000L);
@@ -123,6 +127,11 @@ public class CacheKeyBenchmark {
     @Benchmark
     public CacheKey key() throws IOException {
         return CacheKeys.of(Endpoint.CHAT_COMPLETIONS, "team:default", fingerprint, new ByteArrayInputStream(body));
+    }
+
+    @Benchmark
+    public CacheKey keyTree() throws IOException {
+        return TreeKeys.of(Endpoint.CHAT_COMPLETIONS, "team:default", fingerprint, new ByteArrayInputStream(body));
     }
 
     @Benchmark

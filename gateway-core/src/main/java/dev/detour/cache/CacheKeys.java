@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.security.DigestException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
@@ -13,11 +14,14 @@ import java.security.NoSuchAlgorithmException;
  * route's fingerprint (its name and targets) and the {@linkplain RequestCanonicalizer canonical} body.
  *
  * <p>Each part is length-prefixed, so no choice of values can make two different tuples hash alike.
- * Stateless and thread-safe.
+ * Thread-safe: each thread hashes with a digest of its own, reset before each key.
  */
 final class CacheKeys {
 
     private static final MessageDigest PROTOTYPE = sha256();
+    private static final byte[][] PATHS = paths();
+    /** Per thread: a key is computed synchronously on the request's thread and never calls back in here. */
+    private static final ThreadLocal<Hasher> HASHERS = ThreadLocal.withInitial(Hasher::new);
 
     private CacheKeys() {
     }
@@ -32,12 +36,19 @@ final class CacheKeys {
      * @throws IOException if the body is not a JSON object
      */
     static CacheKey of(Endpoint endpoint, String scope, byte[] fingerprint, InputStream body) throws IOException {
-        MessageDigest digest = newDigest();
-        part(digest, endpoint.path().getBytes(StandardCharsets.US_ASCII));
+        Hasher hasher = HASHERS.get();
+        MessageDigest digest = hasher.digest;
+        digest.reset(); // a key that failed half-way left its parts in the digest
+        part(digest, PATHS[endpoint.ordinal()]);
         part(digest, scope.getBytes(StandardCharsets.UTF_8));
         part(digest, fingerprint);
-        RequestCanonicalizer.write(body, new DigestSink(digest));
-        return CacheKey.of(digest.digest());
+        RequestCanonicalizer.write(body, hasher.sink);
+        try {
+            digest.digest(hasher.sha256, 0, hasher.sha256.length);
+        } catch (DigestException e) {
+            throw new IllegalStateException("SHA-256 digests are 32 bytes", e);
+        }
+        return CacheKey.of(hasher.sha256);
     }
 
     private static void part(MessageDigest digest, byte[] bytes) {
@@ -49,11 +60,20 @@ final class CacheKeys {
         digest.update(bytes);
     }
 
+    private static byte[][] paths() {
+        Endpoint[] endpoints = Endpoint.values();
+        byte[][] paths = new byte[endpoints.length][];
+        for (Endpoint e : endpoints) {
+            paths[e.ordinal()] = e.path().getBytes(StandardCharsets.US_ASCII);
+        }
+        return paths;
+    }
+
     private static MessageDigest newDigest() {
         try {
             return (MessageDigest) PROTOTYPE.clone();
         } catch (CloneNotSupportedException e) {
-            return sha256(); // a provider whose digests cannot be cloned: look one up each time
+            return sha256(); // a provider whose digests cannot be cloned: look one up
         }
     }
 
@@ -63,6 +83,13 @@ final class CacheKeys {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is required of every Java platform", e);
         }
+    }
+
+    /** A thread's digest, the stream that feeds it, and the array its result lands in. */
+    private static final class Hasher {
+        final MessageDigest digest = newDigest();
+        final OutputStream sink = new DigestSink(digest);
+        final byte[] sha256 = new byte[32];
     }
 
     /** Feeds what is written into a digest. */

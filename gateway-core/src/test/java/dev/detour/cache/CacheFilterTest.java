@@ -90,6 +90,15 @@ class CacheFilterTest {
     }
 
     @Test
+    void bypassesABodyWithANumberNoDecimalCanHold() throws Exception {
+        // Valid JSON, but 1e2147483648 has an exponent beyond an int: the key cannot be computed.
+        GatewayResponse r = send(request().body("{\"model\":\"m\",\"messages\":[],\"temperature\":1e2147483648}"));
+
+        assertEquals("BYPASS", r.headers().get(CacheFilter.HEADER));
+        assertEquals(1, upstream.calls);
+    }
+
+    @Test
     void replaysACachedJsonAnswerAsAStream() throws Exception {
         send(request());
 
