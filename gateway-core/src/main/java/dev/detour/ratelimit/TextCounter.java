@@ -151,7 +151,32 @@ abstract class TextCounter {
 
         @Override
         void measure(char[] text, int offset, int length) {
-            withinTokens += tokenizer.applyAsInt(new String(text, offset, length));
+            withinTokens += tokenizer.applyAsInt(wellFormed(text, offset, length));
+        }
+
+        /**
+         * Returns the text with each lone surrogate (JSON allows {@code "\ud800"}) replaced by U+FFFD, which
+         * encodes to the same 3 UTF-8 bytes the upper bound counted for it: jtokkit asserts on lone surrogates,
+         * which would fail the request wherever assertions are enabled.
+         */
+        static String wellFormed(char[] text, int offset, int length) {
+            char[] fixed = null;
+            int end = offset + length;
+            for (int i = offset; i < end; i++) {
+                char c = text[i];
+                if (!Character.isSurrogate(c)) {
+                    continue;
+                }
+                if (Character.isHighSurrogate(c) && i + 1 < end && Character.isLowSurrogate(text[i + 1])) {
+                    i++; // a pair: well formed
+                    continue;
+                }
+                if (fixed == null) {
+                    fixed = java.util.Arrays.copyOfRange(text, offset, end);
+                }
+                fixed[i - offset] = '\uFFFD';
+            }
+            return fixed == null ? new String(text, offset, length) : new String(fixed);
         }
 
         /** Returns the text's tokens: those of the characters within the budget, extrapolated past it. */

@@ -234,4 +234,16 @@ class PromptTokenEstimatorTest {
     private static long tokens(String text) {
         return CL100K.countTokensOrdinary(text);
     }
+
+    @Test
+    void tokenizesAPromptWithALoneSurrogateEscapeWithinItsBound() {
+        // JSON may carry a lone surrogate; the tokenizer asserts on one, and these tests run with assertions on.
+        String body = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi \\ud800 there\"}]}";
+        TokenEstimate estimate = estimator.estimate(RateLimitTesting.raw(Endpoint.CHAT_COMPLETIONS, body,
+                                                                         RequestExecutor.DIRECT));
+
+        long exact = estimate.exact();
+
+        assertTrue(exact >= 1 && exact <= estimate.bound(), exact + " within " + estimate.bound());
+    }
 }

@@ -33,6 +33,16 @@ class TextCounterTest {
     }
 
     @Test
+    void replacesOnlyLoneSurrogatesBeforeTokenizing() {
+        char[] text = "x\uD83D\uDC4D y\uD800 z\uDC00".toCharArray();
+
+        String fixed = TextCounter.Tokens.wellFormed(text, 0, text.length);
+
+        assertEquals("x\uD83D\uDC4D y\uFFFD z\uFFFD", fixed, "the pair stays; each lone half becomes U+FFFD");
+        assertEquals("plain", TextCounter.Tokens.wellFormed("plain".toCharArray(), 0, 5));
+    }
+
+    @Test
     void readsOnlyTheGivenSliceOfTheBuffer() {
         TextCounter.Bytes bytes = new TextCounter.Bytes(1000);
         char[] buffer = "xx日本yy".toCharArray();
