@@ -245,6 +245,9 @@ class BudgetIT {
      * which may be just after the client has read it.
      */
     private static void awaitCounted(TestGateway gateway, String client, long requests) {
+        // Idle first: a request is counted into its accounts (client, team, route, key) one after the other, and
+        // only once the last is done does it leave the in-flight count.
+        gateway.awaitIdle();
         Eventually.assertCount(requests, () -> counted(gateway, client), "requests of " + client + " counted");
     }
 
