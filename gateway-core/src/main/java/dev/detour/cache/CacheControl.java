@@ -54,7 +54,7 @@ record CacheControl(boolean noCache, boolean noStore, long maxAgeNanos, long ttl
                     noCache = true;
                 } else if (directive.equals("no-store")) {
                     noStore = true;
-                } else if (directive.startsWith("max-age")) {
+                } else if (isMaxAge(directive)) {
                     long seconds = deltaSeconds(directive.substring("max-age".length()));
                     maxAge = maxAge < 0 ? seconds : Math.min(maxAge, seconds);
                 }
@@ -62,6 +62,15 @@ record CacheControl(boolean noCache, boolean noStore, long maxAgeNanos, long ttl
         }
         long maxAgeNanos = maxAge < 0 ? -1 : maxAge * NANOS_PER_SECOND;
         return new CacheControl(noCache, noStore, maxAgeNanos, ttl == null ? -1 : ttl(ttl.trim(), maxTtlNanos));
+    }
+
+    /** Returns whether {@code directive} is {@code max-age} itself, not another directive that starts so. */
+    private static boolean isMaxAge(String directive) {
+        if (!directive.startsWith("max-age")) {
+            return false;
+        }
+        int n = "max-age".length();
+        return directive.length() == n || directive.charAt(n) == '=' || Character.isWhitespace(directive.charAt(n));
     }
 
     /** Returns the seconds of {@code =N} (quotes allowed); anything else reads as 0. */

@@ -43,6 +43,13 @@ class CacheControlTest {
     }
 
     @Test
+    void readsMaxAgeOnlyFromTheMaxAgeDirective() {
+        assertEquals(-1, parse(Map.of("cache-control", "max-agency=5")).maxAgeNanos(),
+                     "an unknown directive that starts like max-age is ignored, not read as max-age=0");
+        assertEquals(7 * SECOND, parse(Map.of("cache-control", "max-age = 7")).maxAgeNanos());
+    }
+
+    @Test
     void capsAHugeMaxAge() {
         assertEquals(2_147_483_648L * SECOND, parse(Map.of("cache-control", "max-age=99999999999999")).maxAgeNanos());
     }
