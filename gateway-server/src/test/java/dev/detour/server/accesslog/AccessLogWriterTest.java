@@ -21,6 +21,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
@@ -149,9 +150,13 @@ class AccessLogWriterTest {
         AccessLines out = new AccessLines();
         BlockingQueue<Long> naps = new LinkedBlockingQueue<>();
         Semaphore intervalsOver = new Semaphore(0);
+        AtomicBoolean done = new AtomicBoolean();
         AccessLogWriter writer = new AccessLogWriter(out, 64, INTERVAL, clock, nanos -> {
             naps.add(nanos);
-            intervalsOver.acquireUninterruptibly();
+            // Once the test is over, naps end at once: a fixed number of permits could run out before close().
+            if (!done.get()) {
+                intervalsOver.acquireUninterruptibly();
+            }
         });
         writer.start();
         try {
@@ -165,17 +170,24 @@ class AccessLogWriterTest {
             assertEquals(List.of(line(entry(1))), out.lines(), "the line is out, flushed when the queue ran empty");
             assertEquals(1, out.writes());
         } finally {
-            intervalsOver.release(100);
+            done.set(true);
+            intervalsOver.release();
             writer.close();
         }
     }
 
     @Test
-    void wakesBeforeTheIntervalIsOverWhenTheQueueIsHalfFull() {
+    void wakesBeforeTheIntervalIsOverWhenTheQueueIsHalfFull() throws Exception {
         AccessLines out = new AccessLines();
-        AccessLogWriter writer = new AccessLogWriter(out, 64, Duration.ofHours(1), clock, REAL_PARKER);
+        Semaphore napping = new Semaphore(0);
+        AccessLogWriter writer = new AccessLogWriter(out, 64, Duration.ofHours(1), clock, nanos -> {
+            napping.release();
+            LockSupport.parkNanos(nanos);
+        });
         writer.start();
         try {
+            // Offer only once the writer naps: one that drains a line early would leave 31 queued, under the mark.
+            assertTrue(napping.tryAcquire(5, TimeUnit.SECONDS), "the writer naps");
             for (int n = 0; n < 32; n++) {
                 writer.offer(entry(n));
             }
