@@ -23,6 +23,8 @@ public final class UsageChunkFilter implements ResponseTranslator {
 
     private static final JsonFactory JSON = new JsonFactory();
     private static final byte[] USAGE = "\"usage\"".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] NULL = "null".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DATA = "data:".getBytes(StandardCharsets.US_ASCII);
     private static final int MAX_EVENT_BYTES = 16 * 1024 * 1024;
 
     private final UsageScanner usage;
@@ -56,7 +58,7 @@ public final class UsageChunkFilter implements ResponseTranslator {
         if (length + n > pending.length) {
             pending = Arrays.copyOf(pending, Math.max(length + n, pending.length * 2));
         }
-        upstreamBytes.duplicate().get(pending, length, n);
+        upstreamBytes.get(upstreamBytes.position(), pending, length, n); // absolute: leaves the position as it was
         int scanFrom = Math.max(0, length - 3);
         length += n;
         int start = 0;
@@ -97,8 +99,8 @@ public final class UsageChunkFilter implements ResponseTranslator {
     }
 
     private void emit(int start, int end, ByteSink out) {
-        nullUsage = -1;
-        if (mentionsUsage(start, end) && isUsageOnly(start, end)) {
+        nullUsage = trailingNullUsage(start, end);
+        if (nullUsage < 0 && mentionsUsage(start, end) && isUsageOnly(start, end)) {
             usage.scan(pending, start, end - start);
             return;
         }
@@ -144,6 +146,64 @@ public final class UsageChunkFilter implements ResponseTranslator {
         return b == ' ' || b == '\t' || b == '\n' || b == '\r';
     }
 
+    /**
+     * Finds, without parsing, the {@code ,"usage":null} that OpenAI puts last in every chunk once asked for the
+     * usage, as {@link #nullUsageMember}; or returns -1 when the event has another shape (which the parser then
+     * reads). Only an event whose one {@code data:} line ends the event and ends with that member qualifies: the
+     * comma before the name makes it a member of the object that the final brace closes, the top-level one.
+     * Most of a stream's events take this path, so a chunk is relayed with a few byte comparisons.
+     */
+    private long trailingNullUsage(int start, int end) {
+        int i = skipSpaceBack(end - 1, start);
+        if (i < start || pending[i] != '}') {
+            return -1;
+        }
+        int valueEnd = skipSpaceBack(i - 1, start) + 1;
+        int at = valueEnd - NULL.length;
+        if (!matches(at, start, NULL)) {
+            return -1;
+        }
+        i = skipSpaceBack(at - 1, start);
+        if (i < start || pending[i] != ':') {
+            return -1;
+        }
+        int nameStart = skipSpaceBack(i - 1, start) + 1 - USAGE.length;
+        if (!matches(nameStart, start, USAGE)) {
+            return -1;
+        }
+        int comma = skipSpaceBack(nameStart - 1, start);
+        if (comma < start || pending[comma] != ',') {
+            return -1;
+        }
+        int lineStart = comma;
+        while (lineStart > start && pending[lineStart - 1] != '\n') {
+            lineStart--;
+        }
+        if (!matches(lineStart, start, DATA) || indexOf(start, lineStart, DATA) >= 0) {
+            return -1;
+        }
+        return (long) comma << 32 | valueEnd;
+    }
+
+    private int skipSpaceBack(int i, int floor) {
+        while (i >= floor && isSpace(pending[i])) {
+            i--;
+        }
+        return i;
+    }
+
+    private boolean matches(int at, int floor, byte[] text) {
+        if (at < floor) {
+            return false;
+        }
+        for (int j = 0; j < text.length; j++) {
+            if (pending[at + j] != text[j]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private boolean mentionsUsage(int start, int end) {
         outer:
         for (int i = start; i <= end - USAGE.length; i++) {
@@ -162,7 +222,7 @@ public final class UsageChunkFilter implements ResponseTranslator {
      * {@code "usage": null} member in {@link #nullUsage}.
      */
     private boolean isUsageOnly(int start, int end) {
-        int data = indexOf(start, end, "data:");
+        int data = indexOf(start, end, DATA);
         if (data < 0) {
             return false;
         }
@@ -203,8 +263,7 @@ public final class UsageChunkFilter implements ResponseTranslator {
         }
     }
 
-    private int indexOf(int start, int end, String text) {
-        byte[] t = text.getBytes(StandardCharsets.US_ASCII);
+    private int indexOf(int start, int end, byte[] t) {
         outer:
         for (int i = start; i <= end - t.length; i++) {
             for (int j = 0; j < t.length; j++) {

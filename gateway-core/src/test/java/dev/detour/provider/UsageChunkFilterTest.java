@@ -71,4 +71,32 @@ class UsageChunkFilterTest {
     void passesATrailingPartialEventOn() throws Exception {
         assertEquals(PLAIN + "data: {\"par", run(PLAIN + "data: {\"par", 3, new UsageScanner()));
     }
+
+    @Test
+    void cutsATrailingUsageNullWithSpacesAndCarriageReturns() throws Exception {
+        String event = "id: 7\r\ndata: {\"choices\":[{\"index\":0}] , \"usage\" :  null }\r\n\r\n";
+
+        assertEquals("id: 7\r\ndata: {\"choices\":[{\"index\":0}]  }\r\n\r\n", run(event, 3, new UsageScanner()));
+    }
+
+    @Test
+    void leavesAUsageNullThatIsNotATopLevelMember() throws Exception {
+        // Nested, inside a string, and spread over two data lines: no top-level member to cut.
+        String stream = "data: {\"choices\":[{\"delta\":{\"a\":1,\"usage\":null}}]}\n\n"
+                        + "data: {\"choices\":[{\"delta\":{\"content\":\"x,\\\"usage\\\":null}\"}}]}\n\n"
+                        + "data: {\"meta\":{\"b\":2,\"usage\":null}}\n\n"
+                        + "data: {\"choices\":[],\ndata: \"usage\":null}\n\n"
+                        + "data: {\"choices\":[],\"x\":\"a\\\"usage\":null}\n\n";
+
+        for (int piece = 1; piece <= 9; piece++) {
+            assertEquals(stream, run(stream, piece, new UsageScanner()), "pieces of " + piece);
+        }
+    }
+
+    @Test
+    void cutsAUsageNullThatIsNotLastTheSlowWay() throws Exception {
+        String chunk = "data: {\"choices\":[{\"index\":0}],\"usage\":null,\"obfuscation\":\"ab\"}\n\n";
+
+        assertEquals("data: {\"choices\":[{\"index\":0}],\"obfuscation\":\"ab\"}\n\n", run(chunk, 6, new UsageScanner()));
+    }
 }
