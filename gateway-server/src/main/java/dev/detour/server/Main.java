@@ -143,6 +143,7 @@ public final class Main {
         // --port applies to every version of the file, so a reload does not see a port change that is not there.
         ConfigSource source = port == null ? ConfigSource.of(file) : ConfigSource.of(file, c -> c.withPort(port));
         Logger log = LoggerFactory.getLogger(Main.class);
+        SignalActions signals = SignalActions.install();
         GatewayServer server;
         try {
             server = GatewayServer.start(source);
@@ -163,21 +164,20 @@ public final class Main {
             server.close();
             stopped.countDown();
         };
-        Signals.onTermination(() -> {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (stopped.getCount() > 0) {
+                shutdown.run();
+            }
+        }, "detour-shutdown-hook"));
+        // SIGHUP reloads the config file, like nginx and HAProxy; the reload runs on its own thread.
+        signals.attach(() -> {
             // Exit 0 after a requested shutdown: the JVM's default for SIGTERM is 143.
             Thread t = new Thread(() -> {
                 shutdown.run();
                 Runtime.getRuntime().halt(EXIT_OK);
             }, "detour-shutdown");
             t.start();
-        });
-        // SIGHUP reloads the config file, like nginx and HAProxy; the reload runs on its own thread.
-        Signals.onHangup(() -> server.reload("signal"));
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            if (stopped.getCount() > 0) {
-                shutdown.run();
-            }
-        }, "detour-shutdown-hook"));
+        }, () -> server.reload("signal"));
         return -1;
     }
 }
