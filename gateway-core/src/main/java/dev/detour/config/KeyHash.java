@@ -14,6 +14,8 @@ import java.util.Objects;
 public final class KeyHash {
 
     private static final String PREFIX = "sha256:";
+    /** One digest per thread: every authenticated request hashes its key, and looking one up costs more. */
+    private static final ThreadLocal<MessageDigest> DIGESTS = ThreadLocal.withInitial(KeyHash::newDigest);
 
     private final byte[] digest;
 
@@ -59,8 +61,13 @@ public final class KeyHash {
     }
 
     static byte[] sha256(String key) {
+        // digest() resets the digest for the next key; a thread's digest is never shared.
+        return DIGESTS.get().digest(key.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static MessageDigest newDigest() {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is missing from this JVM", e);
         }
