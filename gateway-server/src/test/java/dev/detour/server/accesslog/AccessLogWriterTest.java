@@ -23,6 +23,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -194,6 +195,47 @@ class AccessLogWriterTest {
 
             assertEquals(lines(0, 32), out.await(32), "written long before the hour is over");
             assertEquals(0, writer.dropped());
+        } finally {
+            writer.close();
+        }
+    }
+
+    @Test
+    void drainsAgainWhenAWakeUpCameWhileItWroteAndALockUsedUpItsPermit() throws Exception {
+        AccessLines lines = new AccessLines();
+        AtomicReference<AccessLogWriter> self = new AtomicReference<>();
+        AtomicBoolean firstWrite = new AtomicBoolean(true);
+        OutputStream out = new OutputStream() {
+            @Override
+            public void write(int b) {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                lines.write(b, off, len);
+                if (firstWrite.compareAndSet(true, false)) {
+                    // Event loops fill the queue to the wake mark while the writer writes; the 32nd offer unparks it.
+                    for (int n = 1; n <= 32; n++) {
+                        self.get().offer(entry(n));
+                    }
+                    // Then the writer parks on a contended lock, as on Logback's when it warns: the permit is gone.
+                    LockSupport.parkNanos(1);
+                }
+            }
+        };
+        BlockingQueue<Integer> writtenAtNap = new LinkedBlockingQueue<>();
+        AccessLogWriter writer = new AccessLogWriter(out, 64, Duration.ofHours(1), clock, nanos -> {
+            writtenAtNap.add(lines.lines().size());
+            LockSupport.parkNanos(nanos);
+        });
+        self.set(writer);
+        writer.offer(entry(0));
+        writer.start();
+        try {
+            assertEquals(33, writtenAtNap.poll(20, TimeUnit.SECONDS),
+                         "the wake-up is not lost: every line is out before the writer naps for the hour");
+            assertEquals(lines(0, 33), lines.lines());
         } finally {
             writer.close();
         }
