@@ -184,28 +184,33 @@ class GatewayMetricsTest {
         Gauge.builder("test.blocker", () -> {
             rendering.countDown();
             try {
-                release.await(10, TimeUnit.SECONDS);
+                // Released by the test: a render that gave up first would take a waiting scrape off the queue.
+                release.await(60, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
             return 1;
         }).register(metrics.registry());
         CompletableFuture<byte[]> first = metrics.scrapeAsync(false);
-        assertTrue(rendering.await(10, TimeUnit.SECONDS), "the first scrape is rendering");
         List<CompletableFuture<byte[]>> waiting = new ArrayList<>();
-        for (int i = 0; i < 8; i++) {
-            waiting.add(metrics.scrapeAsync(false));
-        }
+        GatewayResponse.Full refused;
+        try {
+            assertTrue(rendering.await(20, TimeUnit.SECONDS), "the first scrape is rendering");
+            for (int i = 0; i < 8; i++) {
+                waiting.add(metrics.scrapeAsync(false));
+            }
 
-        GatewayResponse.Full refused = MetricsEndpoint.respond(metrics, MetricsConfig.ofDefault(),
-                new AdminAuth(List.of()), "GET", name -> null).toCompletableFuture().get(10, TimeUnit.SECONDS);
-        release.countDown();
+            refused = MetricsEndpoint.respond(metrics, MetricsConfig.ofDefault(), new AdminAuth(List.of()), "GET",
+                                              name -> null).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        } finally {
+            release.countDown();
+        }
 
         assertEquals(503, refused.status());
         assertTrue(new String(refused.body(), StandardCharsets.UTF_8).contains("metrics_busy"));
-        assertTrue(new String(first.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8).contains("test_blocker 1.0"));
+        assertTrue(new String(first.get(20, TimeUnit.SECONDS), StandardCharsets.UTF_8).contains("test_blocker 1.0"));
         for (CompletableFuture<byte[]> f : waiting) {
-            assertTrue(f.get(10, TimeUnit.SECONDS).length > 0, "every waiting scrape is answered");
+            assertTrue(f.get(20, TimeUnit.SECONDS).length > 0, "every waiting scrape is answered");
         }
     }
 
