@@ -42,6 +42,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -56,7 +57,9 @@ class GatewayMetricsTest {
 
     private final RouteTable routes = routes();
     private final UpstreamClient upstream = new UpstreamClient(Transport.NIO, UpstreamConfig.ofDefault());
-    private final GatewayMetrics metrics = GatewayMetrics.create(MetricsConfig.ofDefault(), () -> routes, upstream);
+    private final AtomicLong wallMillis = new AtomicLong(1_795_000_000_000L);
+    private final GatewayMetrics metrics = GatewayMetrics.create(MetricsConfig.ofDefault(), () -> routes, upstream,
+                                                                 wallMillis::get);
 
     @AfterEach
     void close() {
@@ -135,18 +138,20 @@ class GatewayMetricsTest {
     }
 
     @Test
-    void countsConfigReloadsAndWhenTheLastOneWorked() throws Exception {
-        double started = scrape().value("detour_config_last_load_timestamp_seconds");
-        Thread.sleep(5);
+    void countsConfigReloadsAndWhenTheLastOneWorked() {
+        assertEquals(1_795_000_000.0, scrape().value("detour_config_last_load_timestamp_seconds"), "loaded at start");
 
+        wallMillis.addAndGet(1_500);
         metrics.configReloaded(true);
+        wallMillis.addAndGet(60_000);
         metrics.configReloaded(false);
         metrics.configReloaded(false);
         Scrape scrape = scrape();
 
         assertEquals(1.0, scrape.value("detour_config_reloads_total", "result", "success"));
         assertEquals(2.0, scrape.value("detour_config_reloads_total", "result", "failure"));
-        assertTrue(scrape.value("detour_config_last_load_timestamp_seconds") > started);
+        assertEquals(1_795_000_001.5, scrape.value("detour_config_last_load_timestamp_seconds"),
+                     "the last reload that worked, not the refused ones");
     }
 
     @Test
