@@ -127,12 +127,35 @@ class CacheKeyPropertyTest {
         return out;
     }
 
+    /**
+     * Returns whether {@code a} and {@code b} are the same JSON value, numbers compared by value at any depth as the
+     * canonical form compares them: {@code [0]} and {@code [0.000]} are one value, though not {@code equals}.
+     */
     private static boolean sameValue(Object a, Object b) {
-        if (a instanceof BigDecimal x && b instanceof BigDecimal y) {
-            return x.compareTo(y) == 0;
-        }
         if (a instanceof Number x && b instanceof Number y) {
             return new BigDecimal(x.toString()).compareTo(new BigDecimal(y.toString())) == 0;
+        }
+        if (a instanceof List<?> x && b instanceof List<?> y) {
+            if (x.size() != y.size()) {
+                return false;
+            }
+            for (int i = 0; i < x.size(); i++) {
+                if (!sameValue(x.get(i), y.get(i))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        if (a instanceof Map<?, ?> x && b instanceof Map<?, ?> y) {
+            if (!x.keySet().equals(y.keySet())) {
+                return false;
+            }
+            for (Map.Entry<?, ?> e : x.entrySet()) {
+                if (!sameValue(e.getValue(), y.get(e.getKey()))) {
+                    return false;
+                }
+            }
+            return true;
         }
         return a == null ? b == null : a.equals(b);
     }

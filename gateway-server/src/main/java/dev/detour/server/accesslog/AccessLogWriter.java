@@ -199,7 +199,9 @@ public final class AccessLogWriter implements AutoCloseable {
         while (!closing) {
             wakeRequested.set(0);
             drain();
-            if (!closing) {
+            // An offer that found the queue half full while we drained unparked us, but a lock taken while draining
+            // (Logback's, when warning) may have used up that permit: the flag still says so, so drain again.
+            if (!closing && wakeRequested.get() == 0) {
                 parker.park(flushNanos);
             }
         }

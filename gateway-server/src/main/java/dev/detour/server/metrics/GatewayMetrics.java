@@ -47,6 +47,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -98,14 +99,19 @@ public final class GatewayMetrics implements GatewayEvents, AutoCloseable {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Counter reloadsSucceeded;
     private final Counter reloadsFailed;
-    private final AtomicLong lastLoadMillis = new AtomicLong(System.currentTimeMillis());
+    /** The wall clock, in milliseconds since the epoch: when a configuration was loaded. */
+    private final LongSupplier wallMillis;
+    private final AtomicLong lastLoadMillis;
     private final AtomicReference<CacheStatsSource> cache = new AtomicReference<>(CacheStatsSource.NONE);
     private final JvmGcMetrics gc;
     /** Renders scrapes off the event loops: JVM and OS binders read MXBeans and /proc, milliseconds at times. */
     private final ThreadPoolExecutor scraper;
 
-    private GatewayMetrics(boolean enabled, Supplier<RouteTable> routeTable, UpstreamClient upstream) {
+    private GatewayMetrics(boolean enabled, Supplier<RouteTable> routeTable, UpstreamClient upstream,
+                           LongSupplier wallMillis) {
         this.enabled = enabled;
+        this.wallMillis = wallMillis;
+        this.lastLoadMillis = new AtomicLong(wallMillis.getAsLong());
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         registry.config().meterFilter(new PrometheusLint());
         this.routes = new MeterCache<>(MAX_ROUTES, route -> new RouteMeters(registry, route));
@@ -166,10 +172,17 @@ public final class GatewayMetrics implements GatewayEvents, AutoCloseable {
      */
     public static GatewayMetrics create(MetricsConfig config, Supplier<RouteTable> routeTable,
                                         UpstreamClient upstream) {
+        return create(config, routeTable, upstream, System::currentTimeMillis);
+    }
+
+    /** Returns the meters of a server that reads the wall clock from {@code wallMillis}; tests pass their own. */
+    static GatewayMetrics create(MetricsConfig config, Supplier<RouteTable> routeTable, UpstreamClient upstream,
+                                 LongSupplier wallMillis) {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(routeTable, "routeTable");
         Objects.requireNonNull(upstream, "upstream");
-        return new GatewayMetrics(config.enabled(), routeTable, upstream);
+        Objects.requireNonNull(wallMillis, "wallMillis");
+        return new GatewayMetrics(config.enabled(), routeTable, upstream, wallMillis);
     }
 
     /** Returns whether metrics are kept and served. */
@@ -254,7 +267,7 @@ public final class GatewayMetrics implements GatewayEvents, AutoCloseable {
         }
         if (ok) {
             reloadsSucceeded.increment();
-            lastLoadMillis.set(System.currentTimeMillis());
+            lastLoadMillis.set(wallMillis.getAsLong());
         } else {
             reloadsFailed.increment();
         }

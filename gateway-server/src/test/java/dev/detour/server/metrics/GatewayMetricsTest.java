@@ -42,6 +42,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -56,7 +57,9 @@ class GatewayMetricsTest {
 
     private final RouteTable routes = routes();
     private final UpstreamClient upstream = new UpstreamClient(Transport.NIO, UpstreamConfig.ofDefault());
-    private final GatewayMetrics metrics = GatewayMetrics.create(MetricsConfig.ofDefault(), () -> routes, upstream);
+    private final AtomicLong wallMillis = new AtomicLong(1_795_000_000_000L);
+    private final GatewayMetrics metrics = GatewayMetrics.create(MetricsConfig.ofDefault(), () -> routes, upstream,
+                                                                 wallMillis::get);
 
     @AfterEach
     void close() {
@@ -135,18 +138,20 @@ class GatewayMetricsTest {
     }
 
     @Test
-    void countsConfigReloadsAndWhenTheLastOneWorked() throws Exception {
-        double started = scrape().value("detour_config_last_load_timestamp_seconds");
-        Thread.sleep(5);
+    void countsConfigReloadsAndWhenTheLastOneWorked() {
+        assertEquals(1_795_000_000.0, scrape().value("detour_config_last_load_timestamp_seconds"), "loaded at start");
 
+        wallMillis.addAndGet(1_500);
         metrics.configReloaded(true);
+        wallMillis.addAndGet(60_000);
         metrics.configReloaded(false);
         metrics.configReloaded(false);
         Scrape scrape = scrape();
 
         assertEquals(1.0, scrape.value("detour_config_reloads_total", "result", "success"));
         assertEquals(2.0, scrape.value("detour_config_reloads_total", "result", "failure"));
-        assertTrue(scrape.value("detour_config_last_load_timestamp_seconds") > started);
+        assertEquals(1_795_000_001.5, scrape.value("detour_config_last_load_timestamp_seconds"),
+                     "the last reload that worked, not the refused ones");
     }
 
     @Test
@@ -184,28 +189,33 @@ class GatewayMetricsTest {
         Gauge.builder("test.blocker", () -> {
             rendering.countDown();
             try {
-                release.await(10, TimeUnit.SECONDS);
+                // Released by the test: a render that gave up first would take a waiting scrape off the queue.
+                release.await(60, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
             return 1;
         }).register(metrics.registry());
         CompletableFuture<byte[]> first = metrics.scrapeAsync(false);
-        assertTrue(rendering.await(10, TimeUnit.SECONDS), "the first scrape is rendering");
         List<CompletableFuture<byte[]>> waiting = new ArrayList<>();
-        for (int i = 0; i < 8; i++) {
-            waiting.add(metrics.scrapeAsync(false));
-        }
+        GatewayResponse.Full refused;
+        try {
+            assertTrue(rendering.await(20, TimeUnit.SECONDS), "the first scrape is rendering");
+            for (int i = 0; i < 8; i++) {
+                waiting.add(metrics.scrapeAsync(false));
+            }
 
-        GatewayResponse.Full refused = MetricsEndpoint.respond(metrics, MetricsConfig.ofDefault(),
-                new AdminAuth(List.of()), "GET", name -> null).toCompletableFuture().get(10, TimeUnit.SECONDS);
-        release.countDown();
+            refused = MetricsEndpoint.respond(metrics, MetricsConfig.ofDefault(), new AdminAuth(List.of()), "GET",
+                                              name -> null).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        } finally {
+            release.countDown();
+        }
 
         assertEquals(503, refused.status());
         assertTrue(new String(refused.body(), StandardCharsets.UTF_8).contains("metrics_busy"));
-        assertTrue(new String(first.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8).contains("test_blocker 1.0"));
+        assertTrue(new String(first.get(20, TimeUnit.SECONDS), StandardCharsets.UTF_8).contains("test_blocker 1.0"));
         for (CompletableFuture<byte[]> f : waiting) {
-            assertTrue(f.get(10, TimeUnit.SECONDS).length > 0, "every waiting scrape is answered");
+            assertTrue(f.get(20, TimeUnit.SECONDS).length > 0, "every waiting scrape is answered");
         }
     }
 
