@@ -143,41 +143,46 @@ public final class Main {
         // --port applies to every version of the file, so a reload does not see a port change that is not there.
         ConfigSource source = port == null ? ConfigSource.of(file) : ConfigSource.of(file, c -> c.withPort(port));
         Logger log = LoggerFactory.getLogger(Main.class);
-        GatewayServer server;
-        try {
-            server = GatewayServer.start(source);
-        } catch (ConfigException e) {
-            err.println(e.getMessage());
-            return EXIT_CONFIG;
-        } catch (IllegalStateException e) {
-            err.println("detour: " + e.getMessage());
-            return EXIT_CONFIG;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return EXIT_CONFIG;
-        }
         CountDownLatch stopped = new CountDownLatch(1);
-        Runnable shutdown = () -> {
-            log.info("shutting down: draining requests in flight for up to {} ms",
-                     server.active().config().server().shutdownGracePeriod().toMillis());
-            server.close();
-            stopped.countDown();
-        };
-        Signals.onTermination(() -> {
+        // Before the gateway starts: once it listens, a supervisor may signal at once (see SignalRelay).
+        SignalRelay signals = SignalRelay.install(started -> {
             // Exit 0 after a requested shutdown: the JVM's default for SIGTERM is 143.
             Thread t = new Thread(() -> {
-                shutdown.run();
+                shutdown(started, log, stopped);
                 Runtime.getRuntime().halt(EXIT_OK);
             }, "detour-shutdown");
             t.start();
         });
-        // SIGHUP reloads the config file, like nginx and HAProxy; the reload runs on its own thread.
-        Signals.onHangup(() -> server.reload("signal"));
+        GatewayServer server;
+        try {
+            server = GatewayServer.start(source);
+        } catch (ConfigException e) {
+            signals.startFailed();
+            err.println(e.getMessage());
+            return EXIT_CONFIG;
+        } catch (IllegalStateException e) {
+            signals.startFailed();
+            err.println("detour: " + e.getMessage());
+            return EXIT_CONFIG;
+        } catch (InterruptedException e) {
+            signals.startFailed();
+            Thread.currentThread().interrupt();
+            return EXIT_CONFIG;
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (stopped.getCount() > 0) {
-                shutdown.run();
+                shutdown(server, log, stopped);
             }
         }, "detour-shutdown-hook"));
+        // SIGHUP reloads the config file, like nginx and HAProxy; the reload runs on its own thread.
+        signals.started(server);
         return -1;
+    }
+
+    private static void shutdown(GatewayServer server, Logger log, CountDownLatch stopped) {
+        log.info("shutting down: draining requests in flight for up to {} ms",
+                 server.active().config().server().shutdownGracePeriod().toMillis());
+        server.close();
+        stopped.countDown();
     }
 }
