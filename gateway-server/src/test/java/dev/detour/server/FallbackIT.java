@@ -143,7 +143,7 @@ class FallbackIT {
                     .model("chat").addUserMessage("hi").build();
             // Timed from before the request that cools k1: the key cools when the gateway reads the 429, so it is
             // back 2 s after this at the earliest, however long the answer takes to reach the test.
-            long cooledAt = System.nanoTime();
+            long beforeCooling = System.nanoTime();
 
             HttpResponseFor<ChatCompletion> first = sdk.client().chat().completions().withRawResponse()
                     .create(params);
@@ -153,7 +153,7 @@ class FallbackIT {
             }
             HttpResponse<String> back = sendUntil(gateway, BODY, r -> "k1".equals(header(r, "x-detour-key-id")),
                                                   Duration.ofSeconds(15));
-            long backAfterMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cooledAt);
+            long backAfterMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - beforeCooling);
 
             assertEquals(200, first.statusCode());
             assertEquals("Hi there", first.parse().choices().get(0).message().content().orElseThrow(),
@@ -1007,13 +1007,13 @@ class FallbackIT {
                 """))) {
 
             // Timed from before the answer that cools k1 (see servesFromNextKeyAfter429...).
-            long cooledAt = System.nanoTime();
+            long beforeCooling = System.nanoTime();
             HttpResponse<String> first = gateway.postJson(CHAT, BODY);
             HttpResponse<String> second = gateway.postJson(CHAT, BODY);
             JsonNode k1 = key(pools(gateway), "a", "k1");
             HttpResponse<String> back = sendUntil(gateway, BODY, r -> "k1".equals(header(r, "x-detour-key-id")),
                                                   Duration.ofSeconds(15));
-            long backAfterMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cooledAt);
+            long backAfterMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - beforeCooling);
 
             assertEquals(200, first.statusCode(), first.body());
             assertEquals("k1", header(first, "x-detour-key-id"), "the announcing answer itself is served");
