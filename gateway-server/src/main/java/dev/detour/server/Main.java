@@ -10,6 +10,8 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -143,41 +145,68 @@ public final class Main {
         // --port applies to every version of the file, so a reload does not see a port change that is not there.
         ConfigSource source = port == null ? ConfigSource.of(file) : ConfigSource.of(file, c -> c.withPort(port));
         Logger log = LoggerFactory.getLogger(Main.class);
-        SignalActions signals = SignalActions.install();
+        Shutdown shutdown = new Shutdown(log);
+        // Before the gateway starts: once it listens, a supervisor may signal at once (see SignalRelay).
+        SignalRelay signals = SignalRelay.install(started -> {
+            // Exit 0 after a requested shutdown: the JVM's default for SIGTERM is 143.
+            Thread t = new Thread(() -> {
+                shutdown.run(started);
+                Runtime.getRuntime().halt(EXIT_OK);
+            }, "detour-shutdown");
+            // Not a daemon, as it would be (signal handlers run on daemon threads): once the event loops have
+            // stopped, a JVM left with daemon threads only exits, and would cut this thread off before it writes the
+            // usage file and the access log's last lines.
+            t.setDaemon(false);
+            t.start();
+        });
         GatewayServer server;
         try {
             server = GatewayServer.start(source);
         } catch (ConfigException e) {
+            signals.startFailed();
             err.println(e.getMessage());
             return EXIT_CONFIG;
         } catch (IllegalStateException e) {
+            signals.startFailed();
             err.println("detour: " + e.getMessage());
             return EXIT_CONFIG;
         } catch (InterruptedException e) {
+            signals.startFailed();
             Thread.currentThread().interrupt();
             return EXIT_CONFIG;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runnable shutdown = () -> {
-            log.info("shutting down: draining requests in flight for up to {} ms",
-                     server.active().config().server().shutdownGracePeriod().toMillis());
-            server.close();
-            stopped.countDown();
-        };
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            if (stopped.getCount() > 0) {
-                shutdown.run();
-            }
-        }, "detour-shutdown-hook"));
-        // SIGHUP reloads the config file, like nginx and HAProxy; the reload runs on its own thread.
-        signals.attach(() -> {
-            // Exit 0 after a requested shutdown: the JVM's default for SIGTERM is 143.
-            Thread t = new Thread(() -> {
-                shutdown.run();
-                Runtime.getRuntime().halt(EXIT_OK);
-            }, "detour-shutdown");
-            t.start();
-        }, () -> server.reload("signal"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown.run(server), "detour-shutdown-hook"));
+        // From now on SIGTERM stops it and SIGHUP reloads the config file (like nginx and HAProxy); a signal that came
+        // while it started is acted on at once.
+        signals.started(server);
         return -1;
+    }
+
+    /** Stops the gateway once, whoever asks first: a signal's stop thread or the JVM's shutdown hook. */
+    private static final class Shutdown {
+        private final Logger log;
+        private final AtomicBoolean begun = new AtomicBoolean();
+        private final CountDownLatch done = new CountDownLatch(1);
+
+        Shutdown(Logger log) {
+            this.log = log;
+        }
+
+        /** Stops {@code server}; when a stop is already under way, waits for it to end instead. */
+        void run(GatewayServer server) {
+            long grace = server.active().config().server().shutdownGracePeriod().toMillis();
+            if (!begun.compareAndSet(false, true)) {
+                try {
+                    // The stop under way drains for up to the grace period, then closes and writes what is left.
+                    done.await(grace + TimeUnit.SECONDS.toMillis(10), TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return;
+            }
+            log.info("shutting down: draining requests in flight for up to {} ms", grace);
+            server.close();
+            done.countDown();
+        }
     }
 }

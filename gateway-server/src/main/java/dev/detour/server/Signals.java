@@ -14,26 +14,32 @@ final class Signals {
     private Signals() {
     }
 
-    static void onTermination(Runnable action) {
-        handle("TERM", action);
-        handle("INT", action);
+    /** Runs {@code action} on each SIGTERM and SIGINT; returns what puts the handlers it replaced back. */
+    static Runnable onTermination(Runnable action) {
+        Runnable term = handle("TERM", action);
+        Runnable interrupt = handle("INT", action);
+        return () -> {
+            term.run();
+            interrupt.run();
+        };
     }
 
     /**
-     * Runs {@code action} on each SIGHUP, on the JVM's signal thread: it must hand work on, not block. Returns
-     * whether the handler is installed (not on platforms without SIGHUP, or under {@code -Xrs}).
+     * Runs {@code action} on each SIGHUP, on the JVM's signal thread: it must hand work on, not block. Returns what
+     * puts the handler it replaced back (nothing to do on platforms without SIGHUP, or under {@code -Xrs}).
      */
-    static boolean onHangup(Runnable action) {
+    static Runnable onHangup(Runnable action) {
         return handle("HUP", action);
     }
 
-    private static boolean handle(String name, Runnable action) {
+    private static Runnable handle(String name, Runnable action) {
         try {
-            sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> action.run());
-            return true;
+            sun.misc.Signal signal = new sun.misc.Signal(name);
+            sun.misc.SignalHandler replaced = sun.misc.Signal.handle(signal, s -> action.run());
+            return () -> sun.misc.Signal.handle(signal, replaced);
         } catch (IllegalArgumentException | LinkageError e) {
             LoggerFactory.getLogger(Signals.class).debug("cannot handle SIG{}: {}", name, e.toString());
-            return false;
+            return () -> { };
         }
     }
 }

@@ -65,6 +65,7 @@ class AdminUsageViewsIT {
         assertEquals("MISS", chat().headers().firstValue("x-detour-cache").orElseThrow());
         assertEquals("HIT", chat().headers().firstValue("x-detour-cache").orElseThrow());
         gateway.awaitIdle();
+        MetricsCacheIT.awaitWeighed(gateway);
     }
 
     @AfterAll

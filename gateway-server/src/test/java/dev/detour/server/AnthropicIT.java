@@ -76,7 +76,7 @@ class AnthropicIT {
         // One provider (hence one key pool) per error scenario, so that a cooled key never leaks into another test.
         gateway = TestGateway.start("""
                 upstream:
-                  timeouts: {connect: 1s, first-byte: 2s, idle: 2s, total: 10s}
+                  timeouts: {connect: 2s, first-byte: 5s, idle: 5s, total: 10s}
                 providers:
                   claude:
                     type: anthropic

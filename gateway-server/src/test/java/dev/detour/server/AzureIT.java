@@ -69,7 +69,7 @@ class AzureIT {
         upstream.start();
         gateway = TestGateway.start("""
                 upstream:
-                  timeouts: {connect: 1s, first-byte: 2s, idle: 2s, total: 10s}
+                  timeouts: {connect: 2s, first-byte: 5s, idle: 5s, total: 10s}
                 providers:
                   azure:
                     type: azure

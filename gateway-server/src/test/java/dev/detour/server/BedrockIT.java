@@ -71,7 +71,7 @@ class BedrockIT {
         upstream.start();
         gateway = TestGateway.start("""
                 upstream:
-                  timeouts: {connect: 1s, first-byte: 2s, idle: 2s, total: 10s}
+                  timeouts: {connect: 2s, first-byte: 5s, idle: 5s, total: 10s}
                 providers:
                   aws:
                     type: bedrock

@@ -68,7 +68,7 @@ class CrossProviderFallbackIT {
         String origin = "http://127.0.0.1:" + upstream.port();
         StringBuilder yaml = new StringBuilder("""
                 upstream:
-                  timeouts: {connect: 1s, first-byte: 2s, idle: 2s, total: 10s}
+                  timeouts: {connect: 2s, first-byte: 5s, idle: 5s, total: 10s}
                 providers:
                   claude:
                     type: anthropic

@@ -7,13 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.detour.server.testing.Eventually;
 import dev.detour.server.testing.RawUpstream;
 import dev.detour.server.testing.TestGateway;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.ServerSocket;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -57,24 +58,25 @@ class FaultsIT {
     }
 
     private static String defaultTimeouts() {
-        return "{connect: 1s, first-byte: 2s, idle: 2s, total: 10s}";
+        return "{connect: 2s, first-byte: 5s, idle: 5s, total: 10s}";
     }
 
     @Test
     void answers502WhenUpstreamRefusesConnections() throws Exception {
-        int closedPort;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            closedPort = s.getLocalPort();
-        }
-        try (TestGateway gateway = TestGateway.start(config(closedPort, defaultTimeouts()))) {
-            HttpResponse<String> r = gateway.postJson("/v1/chat/completions", CHAT);
+        // A socket bound but never listening holds the port for the whole test (a port merely found free could be
+        // taken by another process meanwhile): connecting to it is refused.
+        try (Socket reserved = new Socket()) {
+            reserved.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            try (TestGateway gateway = TestGateway.start(config(reserved.getLocalPort(), defaultTimeouts()))) {
+                HttpResponse<String> r = gateway.postJson("/v1/chat/completions", CHAT);
 
-            assertEquals(502, r.statusCode(), r.body());
-            JsonNode error = JSON.readTree(r.body()).get("error");
-            assertEquals("upstream_error", error.get("type").asText());
-            assertEquals("upstream_unreachable", error.get("code").asText());
-            assertTrue(error.get("message").asText().contains("'up'"), r.body());
-            assertFalse(r.body().contains("sk-test-key-1"), "no key in errors");
+                assertEquals(502, r.statusCode(), r.body());
+                JsonNode error = JSON.readTree(r.body()).get("error");
+                assertEquals("upstream_error", error.get("type").asText());
+                assertEquals("upstream_unreachable", error.get("code").asText());
+                assertTrue(error.get("message").asText().contains("'up'"), r.body());
+                assertFalse(r.body().contains("sk-test-key-1"), "no key in errors");
+            }
         }
     }
 
@@ -90,7 +92,7 @@ class FaultsIT {
             assertEquals(504, r.statusCode(), r.body());
             assertEquals("timeout_error", JSON.readTree(r.body()).at("/error/type").asText());
             assertTrue(millis < 3000, "answered after " + millis + " ms");
-            assertTrue(upstream.peerClosed().await(5, TimeUnit.SECONDS), "upstream connection closed");
+            assertTrue(upstream.peerClosed().await(15, TimeUnit.SECONDS), "upstream connection closed");
         }
     }
 
@@ -108,8 +110,9 @@ class FaultsIT {
                      Thread.sleep(5000); // the fourth request gets nothing back
                  }
              });
+             // 1 s to the first byte: the three answered requests must beat it even on a busy machine.
              TestGateway gateway = TestGateway.start(config(upstream.port(),
-                     "{connect: 1s, first-byte: 300ms, idle: 2s, total: 10s}"))) {
+                     "{connect: 1s, first-byte: 1s, idle: 2s, total: 10s}"))) {
             for (int i = 0; i < 3; i++) {
                 assertEquals(200, gateway.postJson("/v1/chat/completions", CHAT).statusCode());
             }
@@ -119,7 +122,8 @@ class FaultsIT {
 
             assertEquals(504, r.statusCode(), r.body());
             assertEquals("timeout_error", JSON.readTree(r.body()).at("/error/type").asText());
-            assertTrue(millis < 3000, "answered after " + millis + " ms, not at the 300 ms first-byte timeout");
+            assertTrue(millis < 5_000, "answered after " + millis + " ms, not at the 1 s first-byte timeout (the "
+                                       + "upstream is silent for 5 s, the total timeout is 10 s)");
             assertEquals(4, upstream.requests());
             assertEquals(1, upstream.connections(), "all four went over one pooled connection");
         }
@@ -137,22 +141,25 @@ class FaultsIT {
                  RawUpstream.chunk(out, "");
              });
              TestGateway gateway = TestGateway.start(config(upstream.port(), defaultTimeouts())
-                     .replace("upstream:", "server:\n  idle-timeout: 300ms\nupstream:"));
-             Socket idle = new Socket(InetAddress.getLoopbackAddress(), gateway.port());
-             Socket streaming = new Socket(InetAddress.getLoopbackAddress(), gateway.port())) {
-            idle.setSoTimeout(5000);
-            streaming.setSoTimeout(5000);
-            long start = System.nanoTime();
+                     .replace("upstream:", "server:\n  idle-timeout: 300ms\nupstream:"))) {
             String stream = "{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-            sendRaw(streaming, "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
-                               + "content-length: " + stream.length() + "\r\n\r\n" + stream);
+            // Timed from before the idle connection is opened: the gateway counts its idle time from then on.
+            long start = System.nanoTime();
+            try (Socket idle = new Socket(InetAddress.getLoopbackAddress(), gateway.port());
+                 Socket streaming = new Socket(InetAddress.getLoopbackAddress(), gateway.port())) {
+                // At once: until its request arrives, the streaming connection is idle too.
+                sendRaw(streaming, "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json"
+                                   + "\r\ncontent-length: " + stream.length() + "\r\n\r\n" + stream);
+                idle.setSoTimeout(5000);
+                streaming.setSoTimeout(5000);
 
-            assertEquals(-1, idle.getInputStream().read(), "the idle connection is closed");
-            long idleMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-            String answer = readUntil(streaming.getInputStream(), "data: [DONE]");
+                assertEquals(-1, idle.getInputStream().read(), "the idle connection is closed");
+                long idleMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                String answer = readUntil(streaming.getInputStream(), "data: [DONE]");
 
-            assertTrue(idleMillis >= 250 && idleMillis < 3000, "closed after " + idleMillis + " ms");
-            assertEquals(8, answer.split("\"content\":\"Hel\"", -1).length - 1, answer);
+                assertTrue(idleMillis >= 250 && idleMillis < 3000, "closed after " + idleMillis + " ms");
+                assertEquals(8, answer.split("\"content\":\"Hel\"", -1).length - 1, answer);
+            }
         }
     }
 
@@ -165,12 +172,13 @@ class FaultsIT {
                      RawUpstream.write(out, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
                                             + answer.length() + "\r\n\r\n" + answer));
              TestGateway gateway = TestGateway.start(config(upstream.port(), defaultTimeouts())
-                     .replace("upstream:\n", "upstream:\n  pool-idle-timeout: 300ms\n"))) {
+                     // 1 s: the second request must find the connection still pooled, even on a busy machine.
+                     .replace("upstream:\n", "upstream:\n  pool-idle-timeout: 1s\n"))) {
             assertEquals(200, gateway.postJson("/v1/chat/completions", CHAT).statusCode());
             assertEquals(200, gateway.postJson("/v1/chat/completions", CHAT).statusCode());
             assertEquals(1, upstream.connections(), "back to back, the pooled connection is reused");
 
-            assertTrue(upstream.peerClosed().await(5, TimeUnit.SECONDS), "the unused connection is closed");
+            assertTrue(upstream.peerClosed().await(15, TimeUnit.SECONDS), "the unused connection is closed");
             assertEquals(200, gateway.postJson("/v1/chat/completions", CHAT).statusCode());
 
             assertEquals(2, upstream.connections(), "a new connection after the idle one was closed");
@@ -219,7 +227,7 @@ class FaultsIT {
             assertTrue(r.body().startsWith(EVENT), r.body());
             assertTrue(r.body().contains("stopped sending"), r.body());
             assertTrue(millis < 4000, "ended after " + millis + " ms, not at the 300 ms idle timeout");
-            assertTrue(upstream.peerClosed().await(5, TimeUnit.SECONDS), "upstream connection closed");
+            assertTrue(upstream.peerClosed().await(15, TimeUnit.SECONDS), "upstream connection closed");
         }
     }
 
@@ -303,7 +311,7 @@ class FaultsIT {
                 assertTrue(seen.startsWith("HTTP/1.1 200"), seen);
             }
 
-            assertTrue(upstream.peerClosed().await(5, TimeUnit.SECONDS),
+            assertTrue(upstream.peerClosed().await(15, TimeUnit.SECONDS),
                        "the gateway closes the upstream connection when the client leaves");
         }
     }
@@ -321,14 +329,11 @@ class FaultsIT {
             try (Socket client = new Socket(InetAddress.getLoopbackAddress(), gateway.port())) {
                 sendRaw(client, "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
                                 + "content-length: " + CHAT.length() + "\r\n\r\n" + CHAT);
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-                while (upstream.requests() == 0 && System.nanoTime() < deadline) {
-                    Thread.sleep(10);
-                }
+                Eventually.assertCount(1, upstream::requests, "requests that reached the upstream");
             }
 
-            assertTrue(upstream.peerClosed().await(5, TimeUnit.SECONDS), "the upstream request is cancelled");
-            Thread.sleep(100); // let the event loop finish with the exchange
+            assertTrue(upstream.peerClosed().await(15, TimeUnit.SECONDS), "the upstream request is cancelled");
+            gateway.awaitIdle(); // the event loop has finished with the exchange
             assertTrue(events.list.stream().noneMatch(e -> e.getLevel() == ch.qos.logback.classic.Level.ERROR),
                        "a client leaving is no internal error: " + events.list);
         } finally {

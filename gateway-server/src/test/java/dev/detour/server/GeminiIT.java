@@ -80,7 +80,7 @@ class GeminiIT {
         // that never retry, so that the client sees the adapter's own translation of Gemini's error.
         StringBuilder yaml = new StringBuilder("""
                 upstream:
-                  timeouts: {connect: 1s, first-byte: 2s, idle: 2s, total: 10s}
+                  timeouts: {connect: 2s, first-byte: 5s, idle: 5s, total: 10s}
                 providers:
                   gemini:
                     type: gemini

@@ -65,6 +65,7 @@ class MetricsAccessIT {
                 """.formatted(port))) {
             gateway.postJson("/v1/chat/completions", "{\"model\":\"chat\",\"messages\":[{\"role\":\"user\","
                                                      + "\"content\":\"hi\"}]}");
+            gateway.awaitIdle(); // the request is counted once its answer is written, maybe after the client read it
             URI metricsUri = URI.create("http://127.0.0.1:" + port + "/internal/metrics");
 
             HttpResponse<String> separate = get(metricsUri, null);

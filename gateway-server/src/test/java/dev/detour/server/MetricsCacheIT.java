@@ -3,6 +3,7 @@ package dev.detour.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.detour.server.testing.Eventually;
 import dev.detour.server.testing.Scrape;
 import dev.detour.server.testing.TestGateway;
 import java.net.http.HttpResponse;
@@ -37,6 +38,7 @@ class MetricsCacheIT {
             assertEquals("BYPASS", bypass.headers().firstValue("x-detour-cache").orElseThrow());
 
             gateway.awaitIdle();
+            awaitWeighed(gateway);
             Scrape scrape = Scrape.parse(gateway.get("/metrics").body());
 
             assertEquals(1.0, scrape.sum("detour_requests_total", "route", "chat", "cache", "miss"));
@@ -53,5 +55,14 @@ class MetricsCacheIT {
             double bypassPrompt = Double.parseDouble(bypass.body().replaceAll(".*\"prompt_tokens\":(\\d+).*", "$1"));
             assertEquals(missPrompt + bypassPrompt, prompt, "the hit charged no tokens");
         }
+    }
+
+    /**
+     * Waits until the cache's size counts the stored entry: Caffeine adds an entry's weight in its upkeep, which
+     * runs on another thread a moment after the store.
+     */
+    static void awaitWeighed(TestGateway gateway) {
+        Eventually.assertThat(() -> gateway.server().cache().stats().bytes() > 0,
+                              () -> "the stored entry is weighed: " + gateway.server().cache().stats());
     }
 }

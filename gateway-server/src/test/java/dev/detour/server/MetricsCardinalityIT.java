@@ -68,6 +68,7 @@ class MetricsCardinalityIT {
     @Test
     void seriesDoNotGrowWithDistinctEndUsers() throws Exception {
         sendAsUsers(0, 100);
+        gateway.awaitIdle();
         Scrape before = Scrape.parse(gateway.get("/metrics").body());
 
         // The leak detector at paranoid quadruples the cost of a request; the first 100 requests ran under it,

@@ -58,6 +58,10 @@ class MetricsIT {
 
     @BeforeAll
     static void runMix() throws Exception {
+        // Static, so that each test reads the one mix: start from zero when the class runs again in the same JVM.
+        promptTokens = 0;
+        completionTokens = 0;
+        streamEvents = 0;
         gateway = TestGateway.start("""
                 auth:
                   enabled: true

@@ -59,7 +59,7 @@ class OpenAiUpstreamIT {
                 server:
                   io-threads: 1
                 upstream:
-                  timeouts: {connect: 1s, first-byte: 2s, idle: 2s, total: 10s}
+                  timeouts: {connect: 2s, first-byte: 5s, idle: 5s, total: 10s}
                 providers:
                   openai:
                     type: openai

@@ -129,9 +129,9 @@ class TranslatedStreamUsageIT {
     }
 
     /**
-     * Sends the same stream request until the bucket shows every earlier one settled to {@code total}: request k
-     * sees {@code capacity - estimate - (k - 1) * total} once the k - 1 before it were settled. Settlement runs
-     * when a response has been written, so a request may overtake the one before it; the loop is bounded.
+     * Sends the same stream request twice: the second sees {@code capacity - estimate - total} once the first was
+     * settled to {@code total}. Settlement runs when a response has been written, which may be a moment after the
+     * client has read it, so the second waits until the gateway is idle.
      */
     private static void assertSettledToReportedUsage(String route, long total) throws Exception {
         HttpResponse<String> first = gateway.postJson("/v1/chat/completions", STREAM.formatted(route));
@@ -141,19 +141,13 @@ class TranslatedStreamUsageIT {
         long estimate = CAPACITY - remaining(first);
         assertTrue(estimate > total, "the reservation (" + estimate + ") exceeds what was used");
 
-        long seen = -1;
-        for (int k = 2; k <= 10; k++) {
-            HttpResponse<String> next = gateway.postJson("/v1/chat/completions", STREAM.formatted(route));
-            assertEquals(200, next.statusCode(), next.body());
-            assertFalse(next.body().contains("\"usage\""), next.body());
-            seen = remaining(next);
-            if (seen == CAPACITY - estimate - (k - 1) * total) {
-                return;
-            }
-            Thread.sleep(50); // a settlement was still under way: try again, bounded
-        }
-        throw new AssertionError("never settled to " + total + " per request; last remaining " + seen
-                                 + " with an estimate of " + estimate);
+        gateway.awaitIdle();
+        HttpResponse<String> next = gateway.postJson("/v1/chat/completions", STREAM.formatted(route));
+
+        assertEquals(200, next.statusCode(), next.body());
+        assertFalse(next.body().contains("\"usage\""), next.body());
+        assertEquals(CAPACITY - estimate - total, remaining(next),
+                     "the first was settled to its " + total + " tokens; each reserves " + estimate);
     }
 
     private static long remaining(HttpResponse<String> response) {

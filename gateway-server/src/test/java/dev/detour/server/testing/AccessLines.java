@@ -50,7 +50,7 @@ public final class AccessLines extends OutputStream {
     }
 
     /**
-     * Waits (at most five seconds) until {@code count} lines are written, asserts that there are no more, and
+     * Waits (at most 15 seconds) until {@code count} lines are written, asserts that there are no more, and
      * returns them. The writer writes at least every flush interval, so lines come soon after the requests.
      */
     public List<String> await(int count) {

@@ -94,7 +94,7 @@ public final class TestGateway implements AutoCloseable {
     }
 
     /**
-     * Waits (at most five seconds) until no request is in flight. The server counts a request out (usage, metrics,
+     * Waits (at most 15 seconds) until no request is in flight. The server counts a request out (usage, metrics,
      * access log) once its last byte is written, which may be just after the client has read that byte; call this
      * before asserting on what the server counted.
      */
