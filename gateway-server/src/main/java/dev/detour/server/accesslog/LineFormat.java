@@ -14,124 +14,95 @@ final class LineFormat {
     private static final byte[] DOUBLE_ZERO = ascii("00");
     private static final byte[] ZERO = ascii("0");
 
-    private static final byte[] T_REQUEST_ID = ascii("request_id=");
-    private static final byte[] T_CLIENT = ascii(" client=");
-    private static final byte[] T_METHOD = ascii(" method=");
-    private static final byte[] T_PATH = ascii(" path=");
-    private static final byte[] T_MODEL = ascii(" model=");
-    private static final byte[] T_PROVIDER = ascii(" provider=");
-    private static final byte[] T_UPSTREAM_MODEL = ascii(" upstream_model=");
-    private static final byte[] T_KEY_ID = ascii(" key_id=");
-    private static final byte[] T_POLICY = ascii(" policy=");
-    private static final byte[] T_ATTEMPTS = ascii(" attempts=");
-    private static final byte[] T_STATUS = ascii(" status=");
-    private static final byte[] T_BYTES_IN = ascii(" bytes_in=");
-    private static final byte[] T_BYTES_OUT = ascii(" bytes_out=");
-    private static final byte[] T_LATENCY_MS = ascii(" latency_ms=");
-    private static final byte[] T_UPSTREAM_MS = ascii(" upstream_ms=");
-    private static final byte[] T_PROMPT_TOKENS = ascii(" prompt_tokens=");
-    private static final byte[] T_COMPLETION_TOKENS = ascii(" completion_tokens=");
-    private static final byte[] T_CACHED_TOKENS = ascii(" cached_tokens=");
-    private static final byte[] T_COST_USD = ascii(" cost_usd=");
-    private static final byte[] T_CACHE = ascii(" cache=");
-    private static final byte[] T_OUTCOME = ascii(" outcome=");
-
-    private static final byte[] J_REQUEST_ID = ascii("{\"request_id\":\"");
-    private static final byte[] J_CLIENT = ascii("\",\"client\":\"");
-    private static final byte[] J_METHOD = ascii("\",\"method\":\"");
-    private static final byte[] J_PATH = ascii("\",\"path\":\"");
-    private static final byte[] J_MODEL = ascii("\",\"model\":\"");
-    private static final byte[] J_PROVIDER = ascii("\",\"provider\":\"");
-    private static final byte[] J_UPSTREAM_MODEL = ascii("\",\"upstream_model\":\"");
-    private static final byte[] J_KEY_ID = ascii("\",\"key_id\":\"");
-    private static final byte[] J_POLICY = ascii("\",\"policy\":\"");
-    private static final byte[] J_ATTEMPTS = ascii("\",\"attempts\":");
-    private static final byte[] J_STATUS = ascii(",\"status\":");
-    private static final byte[] J_BYTES_IN = ascii(",\"bytes_in\":");
-    private static final byte[] J_BYTES_OUT = ascii(",\"bytes_out\":");
-    private static final byte[] J_LATENCY_MS = ascii(",\"latency_ms\":");
-    private static final byte[] J_UPSTREAM_MS = ascii(",\"upstream_ms\":");
-    private static final byte[] J_PROMPT_TOKENS = ascii(",\"prompt_tokens\":");
-    private static final byte[] J_COMPLETION_TOKENS = ascii(",\"completion_tokens\":");
-    private static final byte[] J_CACHED_TOKENS = ascii(",\"cached_tokens\":");
-    private static final byte[] J_COST_USD = ascii(",\"cost_usd\":");
-    private static final byte[] J_CACHE = ascii(",\"cache\":\"");
-    private static final byte[] J_OUTCOME = ascii("\",\"outcome\":\"");
-    private static final byte[] J_END = ascii("\"}");
+    /** key=value text: a missing value is {@code -}; Detour's own labels go out as they are. */
+    private static final Style TEXT = new Style(false, DASH, ascii("request_id="), ascii(" client="),
+            ascii(" method="), ascii(" path="), ascii(" model="), ascii(" provider="), ascii(" upstream_model="),
+            ascii(" key_id="), ascii(" policy="), ascii(" attempts="), ascii(" status="), ascii(" bytes_in="),
+            ascii(" bytes_out="), ascii(" latency_ms="), ascii(" upstream_ms="), ascii(" prompt_tokens="),
+            ascii(" completion_tokens="), ascii(" cached_tokens="), ascii(" cost_usd="), ascii(" cache="),
+            ascii(" outcome="), new byte[0]);
+    /** One JSON object: a missing number is {@code null}; each name carries the quotes of the strings around it. */
+    private static final Style JSON = new Style(true, NULL, ascii("{\"request_id\":\""), ascii("\",\"client\":\""),
+            ascii("\",\"method\":\""), ascii("\",\"path\":\""), ascii("\",\"model\":\""), ascii("\",\"provider\":\""),
+            ascii("\",\"upstream_model\":\""), ascii("\",\"key_id\":\""), ascii("\",\"policy\":\""),
+            ascii("\",\"attempts\":"), ascii(",\"status\":"), ascii(",\"bytes_in\":"), ascii(",\"bytes_out\":"),
+            ascii(",\"latency_ms\":"), ascii(",\"upstream_ms\":"), ascii(",\"prompt_tokens\":"),
+            ascii(",\"completion_tokens\":"), ascii(",\"cached_tokens\":"), ascii(",\"cost_usd\":"),
+            ascii(",\"cache\":\""), ascii("\",\"outcome\":\""), ascii("\"}"));
 
     private LineFormat() {
     }
 
     /** Appends {@code e} as key=value text, without a line separator. */
     static void text(AccessLog.Entry e, LineBuffer b) {
-        value(b.put(T_REQUEST_ID), e.requestId);
-        value(b.put(T_CLIENT), e.client);
-        value(b.put(T_METHOD), e.method);
-        value(b.put(T_PATH), e.path);
-        value(b.put(T_MODEL), e.model);
-        value(b.put(T_PROVIDER), e.provider);
-        value(b.put(T_UPSTREAM_MODEL), e.upstreamModel);
-        value(b.put(T_KEY_ID), e.keyId);
-        value(b.put(T_POLICY), e.policy);
-        b.put(T_ATTEMPTS).digits(e.attempts);
-        b.put(T_STATUS).digits(e.status);
-        b.put(T_BYTES_IN).digits(e.bytesIn);
-        b.put(T_BYTES_OUT).digits(e.bytesOut);
-        millis(b.put(T_LATENCY_MS), e.latencyNanos);
-        b.put(T_UPSTREAM_MS);
-        if (e.upstreamNanos < 0) {
-            b.put(DASH);
-        } else {
-            millis(b, e.upstreamNanos);
-        }
-        countOr(b.put(T_PROMPT_TOKENS), e.promptTokens, DASH);
-        countOr(b.put(T_COMPLETION_TOKENS), e.completionTokens, DASH);
-        countOr(b.put(T_CACHED_TOKENS), e.cachedTokens, DASH);
-        b.put(T_COST_USD);
-        if (e.costMicros < 0) {
-            b.put(DASH);
-        } else {
-            usd(b, e.costMicros);
-        }
-        // Detour's own labels, written as they are (a null label shows as null, as StringBuilder wrote it).
-        b.put(T_CACHE).utf8(e.cache == null ? "null" : e.cache);
-        b.put(T_OUTCOME).utf8(e.outcome == null ? "null" : e.outcome);
+        write(e, b, TEXT);
     }
 
     /** Appends {@code e} as one JSON object, without a line separator. */
     static void json(AccessLog.Entry e, LineBuffer b) {
-        string(b.put(J_REQUEST_ID), e.requestId);
-        string(b.put(J_CLIENT), e.client);
-        string(b.put(J_METHOD), e.method);
-        string(b.put(J_PATH), e.path);
-        string(b.put(J_MODEL), e.model);
-        string(b.put(J_PROVIDER), e.provider);
-        string(b.put(J_UPSTREAM_MODEL), e.upstreamModel);
-        string(b.put(J_KEY_ID), e.keyId);
-        string(b.put(J_POLICY), e.policy);
-        b.put(J_ATTEMPTS).digits(e.attempts);
-        b.put(J_STATUS).digits(e.status);
-        b.put(J_BYTES_IN).digits(e.bytesIn);
-        b.put(J_BYTES_OUT).digits(e.bytesOut);
-        millis(b.put(J_LATENCY_MS), e.latencyNanos);
-        b.put(J_UPSTREAM_MS);
+        write(e, b, JSON);
+    }
+
+    /** The two formats share their fields and order; they differ in names, missing values and escaping. */
+    private static void write(AccessLog.Entry e, LineBuffer b, Style s) {
+        s.value(b.put(s.requestId), e.requestId);
+        s.value(b.put(s.client), e.client);
+        s.value(b.put(s.method), e.method);
+        s.value(b.put(s.path), e.path);
+        s.value(b.put(s.model), e.model);
+        s.value(b.put(s.provider), e.provider);
+        s.value(b.put(s.upstreamModel), e.upstreamModel);
+        s.value(b.put(s.keyId), e.keyId);
+        s.value(b.put(s.policy), e.policy);
+        b.put(s.attempts).digits(e.attempts);
+        b.put(s.status).digits(e.status);
+        b.put(s.bytesIn).digits(e.bytesIn);
+        b.put(s.bytesOut).digits(e.bytesOut);
+        millis(b.put(s.latencyMs), e.latencyNanos);
+        b.put(s.upstreamMs);
         if (e.upstreamNanos < 0) {
-            b.put(NULL);
+            b.put(s.none);
         } else {
             millis(b, e.upstreamNanos);
         }
-        countOr(b.put(J_PROMPT_TOKENS), e.promptTokens, NULL);
-        countOr(b.put(J_COMPLETION_TOKENS), e.completionTokens, NULL);
-        countOr(b.put(J_CACHED_TOKENS), e.cachedTokens, NULL);
-        b.put(J_COST_USD);
+        countOr(b.put(s.promptTokens), e.promptTokens, s.none);
+        countOr(b.put(s.completionTokens), e.completionTokens, s.none);
+        countOr(b.put(s.cachedTokens), e.cachedTokens, s.none);
+        b.put(s.costUsd);
         if (e.costMicros < 0) {
-            b.put(NULL);
+            b.put(s.none);
         } else {
             usd(b, e.costMicros);
         }
-        string(b.put(J_CACHE), e.cache);
-        string(b.put(J_OUTCOME), e.outcome);
-        b.put(J_END);
+        s.label(b.put(s.cache), e.cache);
+        s.label(b.put(s.outcome), e.outcome);
+        b.put(s.end);
+    }
+
+    /** A format's field names (with the separators before them), its mark for a missing number, and its end. */
+    private record Style(boolean json, byte[] none, byte[] requestId, byte[] client, byte[] method, byte[] path,
+                         byte[] model, byte[] provider, byte[] upstreamModel, byte[] keyId, byte[] policy,
+                         byte[] attempts, byte[] status, byte[] bytesIn, byte[] bytesOut, byte[] latencyMs,
+                         byte[] upstreamMs, byte[] promptTokens, byte[] completionTokens, byte[] cachedTokens,
+                         byte[] costUsd, byte[] cache, byte[] outcome, byte[] end) {
+
+        /** Appends a value a client may influence. */
+        void value(LineBuffer b, String v) {
+            if (json) {
+                string(b, v);
+            } else {
+                LineFormat.value(b, v);
+            }
+        }
+
+        /** Appends one of Detour's own labels (a null label shows as null in text, as StringBuilder wrote it). */
+        void label(LineBuffer b, String v) {
+            if (json) {
+                string(b, v);
+            } else {
+                b.utf8(v == null ? "null" : v);
+            }
+        }
     }
 
     /**
