@@ -37,15 +37,9 @@ class ProcessSignalIT {
 
     @Test
     void exitsZeroOnSigtermAfterServing() throws Exception {
-        Path config = dir.resolve("gateway.yaml");
-        Files.writeString(config, "server:\n  port: 0\n  shutdown-grace-period: 5s\nproviders:\n"
-                                  + "  mock:\n    type: mock\nroutes:\n  - model: m\n    targets:\n"
-                                  + "      - provider: mock\n");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process process = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
-                                                     Main.class.getName(), "--config", config.toString()))
-                .redirectErrorStream(true)
-                .start();
+        Process process = startMain(dir, "server:\n  port: 0\n  shutdown-grace-period: 5s\nproviders:\n"
+                                         + "  mock:\n    type: mock\nroutes:\n  - model: m\n    targets:\n"
+                                         + "      - provider: mock\n");
         try {
             int port = portListenedOn(process);
             HttpClient http = HttpClient.newHttpClient();
@@ -175,12 +169,7 @@ class ProcessSignalIT {
         // The watcher is off, so only the signal can make the process read the file again.
         String before = "server:\n  port: 0\n  watch-config: false\nproviders:\n  mock:\n    type: mock\n"
                         + "routes:\n  - model: m\n    targets:\n      - provider: mock\n";
-        Files.writeString(config, before);
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process process = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
-                                                     Main.class.getName(), "--config", config.toString()))
-                .redirectErrorStream(true)
-                .start();
+        Process process = startMain(dir, before);
         try {
             int port = portListenedOn(process);
             HttpClient http = HttpClient.newHttpClient();
